@@ -1,0 +1,125 @@
+// buildApp: the auth server as a Fastify instance that is configured but not listening.
+import { randomUUID } from 'node:crypto'
+import cookie from '@fastify/cookie'
+import { routeLatency } from '@tollgate/shared'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { pino } from 'pino'
+import { ClientCache } from './clients/cache.js'
+import { SecretHasher } from './clients/secrets.js'
+
+import type { Config } from './config.js'
+import type { ServerContext } from './context.js'
+import { InvalidClient, StoreUnavailableError } from './errors.js'
+import type { AuthHooks } from './events.js'
+import type { Keystore } from './keys/keystore.js'
+import { loggerOptions } from './logger.js'
+import { AuthMetrics } from './metrics.js'
+import corsPlugin from './plugins/cors.js'
+import errorHandler from './plugins/error-handler.js'
+import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
+
+import { openapi } from './plugins/openapi.js'
+import { authorizeRoutes } from './routes/authorize.js'
+import { healthRoutes } from './routes/health.js'
+import { jwksRoute } from './routes/jwks.js'
+import { metadataRoutes } from './routes/metadata.js'
+import { metricsRoute } from './routes/metrics.js'
+import { oauthEndpoints } from './routes/oauth-endpoints.js'
+import { oauthError } from './routes/schemas.js'
+import { browserSessionRoutes } from './routes/session/browser.js'
+import { manageSessionRoutes } from './routes/session/manage.js'
+import { userinfoRoute } from './routes/userinfo.js'
+import { BruteForceGuard } from './security/brute-force.js'
+import type { Store } from './store/types.js'
+import { TokenSigner } from './tokens/signer.js'
+
+export interface AppOptions {
+  readonly config: Config
+  readonly store: Store
+  readonly keystore: Keystore
+  /** HMAC key for client secrets (see loadSecretKey). */
+  readonly secretKey: Buffer
+  readonly now?: () => number
+  /** Security-event hooks (e.g. react to refresh-token reuse). */
+  readonly hooks?: AuthHooks
+  /** Fastify logger option; defaults to JSON logs at config.logLevel. */
+  readonly logger?: FastifyInstance['log'] | boolean
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+const VERBOSE = new Set(['info', 'debug', 'trace'])
+
+/**
+ * Builds the auth server. The caller owns `store` and `keystore` and starts
+ * listening; tests use `app.inject()`.
+ *
+ * @example
+ * const app = await buildApp({ config, store, keystore, secretKey })
+ * await app.listen({ port: config.port, host: config.host })
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance & { ctx: ServerContext }> {
+  const { config, store, keystore } = options
+  const now = options.now ?? Date.now
+  const log: FastifyBaseLogger =
+    options.logger === false
+      ? (pino({ level: 'silent' }) as FastifyBaseLogger)
+      : options.logger === undefined || options.logger === true
+        ? (pino(loggerOptions(config.logLevel) as object) as FastifyBaseLogger)
+        : options.logger
+  // Fastify logs every request (a child logger and response listeners each) only when that is wanted; at warn and
+  // above our own lines carry the request id instead.
+  const app = Fastify({
+    ...(VERBOSE.has(log.level) ? { loggerInstance: log } : { logger: false }),
+    trustProxy: config.trustProxy as boolean | string,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    schemaController: { compilersFactory: lazyCompilersFactory() as never },
+  })
+
+  const metrics = new AuthMetrics()
+  const ctx: ServerContext = {
+    config,
+    log,
+    store,
+    keystore,
+    secrets: new SecretHasher(options.secretKey),
+    signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
+    metrics,
+    clients: new ClientCache(store, now),
+    guard: new BruteForceGuard(store, config.login, now, metrics),
+    hooks: options.hooks ?? {},
+    lifecycle: { draining: false },
+    now,
+  }
+  app.decorate('ctx', ctx)
+  app.addSchema(oauthError)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onError', async (_request, _reply, err) => {
+    if (err instanceof StoreUnavailableError) ctx.metrics.storeErrors.inc()
+    else if (err instanceof InvalidClient) ctx.metrics.clientAuthFailures.inc()
+  })
+  routeLatency(app, (method, route, status, seconds) => ctx.metrics.observeRequest(method, route, status, seconds))
+
+  await app.register(errorHandler, { log })
+  await app.register(cookie)
+  await app.register(corsPlugin, { store })
+  openapi(app, { issuer: config.issuer, version: '0.1.0' })
+
+  await app.register(metadataRoutes, { ctx })
+  await app.register(jwksRoute, { ctx })
+  await app.register(healthRoutes, { ctx })
+  await app.register(metricsRoute, { metrics: ctx.metrics })
+  await app.register(oauthEndpoints, { ctx })
+  await app.register(authorizeRoutes, { ctx })
+  await app.register(userinfoRoute, { ctx })
+  await app.register(browserSessionRoutes, { ctx })
+  await app.register(manageSessionRoutes, { ctx })
+  return app as unknown as FastifyInstance & { ctx: ServerContext }
+}

@@ -1,0 +1,132 @@
+// BOOTSTRAP_FILE: clients (and, for development, users) upserted at every start; the demo seed for zero-setup mode.
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { type ClientInput, clientRecord } from './clients/client.js'
+import { generateSecret, type SecretHasher } from './clients/secrets.js'
+import { type Store, UsernameTakenError } from './store/types.js'
+import { type UserInput, userRecord } from './users/user.js'
+
+export interface BootstrapDocument {
+  clients?: ClientInput[]
+  users?: UserInput[]
+}
+
+/** The bootstrap file cannot be used; names the file and the entry. */
+export class BootstrapError extends Error {
+  override name = 'BootstrapError'
+}
+
+/** Upserts every client and user of a bootstrap document. */
+export async function applyBootstrap(doc: BootstrapDocument, store: Store, hasher: SecretHasher, now: number) {
+  if (typeof doc !== 'object' || doc === null) throw new BootstrapError('must be a JSON object')
+  const clients = doc.clients ?? []
+  const users = doc.users ?? []
+  if (!Array.isArray(clients) || !Array.isArray(users)) throw new BootstrapError('"clients" and "users" must be arrays')
+  const records = clients.map((c) => clientRecord(c, hasher, now))
+  for (const record of records) {
+    const existing = await store.getClient(record.clientId)
+    await store.putClient(existing ? { ...record, createdAt: existing.createdAt } : record)
+  }
+  for (const input of users) {
+    const existing = typeof input?.username === 'string' ? await store.findUserByUsername(input.username) : undefined
+    const record = await userRecord(input, existing, now)
+    try {
+      await store.putUser(record)
+    } catch (err) {
+      // Another instance starting at the same moment created this user first: update theirs.
+      if (!(err instanceof UsernameTakenError)) throw err
+      let winner = await store.findUserByUsername(input.username)
+      for (let i = 0; !winner && i < 40; i++) {
+        // The other instance has claimed the name but not yet written the record.
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        winner = await store.findUserByUsername(input.username)
+      }
+      if (!winner) throw err
+      await store.putUser({ ...record, sub: winner.sub, createdAt: winner.createdAt })
+    }
+  }
+  return { clients: records.length, users: users.length }
+}
+
+/** Reads BOOTSTRAP_FILE and applies it. */
+export async function loadBootstrapFile(file: string, store: Store, hasher: SecretHasher, now: number) {
+  let doc: BootstrapDocument
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8')) as BootstrapDocument
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'
+    throw new BootstrapError(`${file}: ${reason}`)
+  }
+  try {
+    return await applyBootstrap(doc, store, hasher, now)
+  } catch (err) {
+    if (err instanceof Error && /ValidationError|BootstrapError|UsernameTakenError/.test(err.name)) {
+      throw new BootstrapError(`${file}: ${err.message}`)
+    }
+    throw err
+  }
+}
+
+export interface DemoSeed {
+  readonly service: { clientId: string; clientSecret: string }
+  readonly web: { clientId: string }
+  readonly user: { username: string; password: string }
+  readonly audience: string
+}
+
+/**
+ * Seeds a demo service client, a public web client and a demo user with fresh
+ * random credentials. Only for the in-memory store without a bootstrap file.
+ */
+export async function seedDemo(
+  store: Store,
+  hasher: SecretHasher,
+  now: number,
+  urls: { audience: string; webOrigin: string } = {
+    audience: 'http://localhost:3001',
+    webOrigin: 'http://localhost:3002',
+  },
+): Promise<DemoSeed> {
+  const { audience, webOrigin } = urls
+  const clientSecret = generateSecret()
+  const password = randomBytes(12).toString('base64url')
+  const doc: BootstrapDocument = {
+    clients: [
+      {
+        client_id: 'demo-service',
+        client_secret: clientSecret,
+        name: 'Demo service (client_credentials)',
+        grant_types: ['client_credentials'],
+        scopes: ['notes:read', 'notes:write'],
+        audiences: [audience],
+      },
+      {
+        client_id: 'demo-web',
+        public: true,
+        name: 'Demo web app',
+        grant_types: ['password', 'refresh_token', 'authorization_code'],
+        scopes: ['openid', 'profile', 'email', 'notes:read', 'notes:write'],
+        audiences: [audience],
+        redirect_uris: [`${webOrigin}/callback`],
+        allowed_origins: [webOrigin],
+      },
+    ],
+    users: [
+      {
+        username: 'demo',
+        password,
+        email: 'demo@example.com',
+        email_verified: true,
+        name: 'Demo User',
+        roles: ['user'],
+      },
+    ],
+  }
+  await applyBootstrap(doc, store, hasher, now)
+  return {
+    service: { clientId: 'demo-service', clientSecret },
+    web: { clientId: 'demo-web' },
+    user: { username: 'demo', password },
+    audience,
+  }
+}

@@ -1,0 +1,114 @@
+// Validates client definitions (bootstrap file, CLI) into ClientRecords.
+import { isScopeToken } from '../scope.js'
+import { type ClientRecord, GRANT_TYPES, type GrantType } from '../store/types.js'
+import type { SecretHasher } from './secrets.js'
+
+/** A client definition as written in the bootstrap file or given to the CLI. */
+export interface ClientInput {
+  client_id: string
+  client_secret?: string
+  public?: boolean
+  name?: string
+  grant_types: string[]
+  scopes?: string[]
+  audiences?: string[]
+  redirect_uris?: string[]
+  allowed_origins?: string[]
+}
+
+/** A client definition is unusable; the message says what is wrong (never the secret). */
+export class ClientValidationError extends Error {
+  override name = 'ClientValidationError'
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._~:-]{1,128}$/
+export const MIN_SECRET_LENGTH = 32
+
+function stringArray(value: unknown, field: string): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new ClientValidationError(`${field} must be an array of non-empty strings`)
+  }
+  return [...new Set(value as string[])]
+}
+
+function absoluteUri(value: string, field: string, { noFragment = true } = {}): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ClientValidationError(`${field}: "${value}" is not an absolute URI`)
+  }
+  if (noFragment && (url.hash || value.includes('#')))
+    throw new ClientValidationError(`${field}: "${value}" has a fragment`)
+  return value
+}
+
+function origin(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw new ClientValidationError(`allowed_origins: "${value}" is not an origin`)
+  }
+  if (url.origin === 'null' || url.origin !== value.replace(/\/$/, '')) {
+    throw new ClientValidationError(`allowed_origins: "${value}" must be scheme://host[:port] only`)
+  }
+  return url.origin
+}
+
+/**
+ * Checks a client definition and hashes its secret.
+ *
+ * @example
+ * const record = clientRecord({ client_id: 'orders-svc', client_secret, grant_types: ['client_credentials'] }, hasher, Date.now())
+ */
+export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt: number): ClientRecord {
+  if (typeof input !== 'object' || input === null) throw new ClientValidationError('client must be an object')
+  const id = input.client_id
+  if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
+    throw new ClientValidationError('client_id must be 1-128 characters of A-Z a-z 0-9 . _ ~ : -')
+  }
+  const where = (msg: string) => new ClientValidationError(`client ${id}: ${msg}`)
+  const isPublic = input.public === true
+  if (input.public !== undefined && typeof input.public !== 'boolean') throw where('public must be true or false')
+  const grantTypes = stringArray(input.grant_types, 'grant_types')
+  if (grantTypes.length === 0) throw where('grant_types must list at least one grant')
+  for (const g of grantTypes) {
+    if (!(GRANT_TYPES as readonly string[]).includes(g)) throw where(`unknown grant type "${g}"`)
+  }
+  if (isPublic && grantTypes.includes('client_credentials'))
+    throw where('a public client cannot use client_credentials')
+  if (isPublic && input.client_secret !== undefined) throw where('a public client has no client_secret')
+  if (!isPublic) {
+    if (typeof input.client_secret !== 'string')
+      throw where('a confidential client needs a client_secret (or "public": true)')
+    if (input.client_secret.length < MIN_SECRET_LENGTH) {
+      throw where(`client_secret must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 32)`)
+    }
+  }
+  const scopes = stringArray(input.scopes, 'scopes')
+  for (const s of scopes) if (!isScopeToken(s)) throw where(`"${s}" is not a valid scope`)
+  const audiences = stringArray(input.audiences, 'audiences').map((a) => absoluteUri(a, 'audiences'))
+  if (audiences.length === 0)
+    throw where('audiences must list at least one resource URI (the first is the default aud)')
+  const redirectUris = stringArray(input.redirect_uris, 'redirect_uris').map((u) => absoluteUri(u, 'redirect_uris'))
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    throw where('authorization_code needs at least one redirect_uri')
+  }
+  const allowedOrigins = stringArray(input.allowed_origins, 'allowed_origins').map(origin)
+  if (input.name !== undefined && typeof input.name !== 'string') throw where('name must be a string')
+
+  return {
+    clientId: id,
+    public: isPublic,
+    grantTypes: grantTypes as GrantType[],
+    scopes,
+    audiences,
+    redirectUris,
+    allowedOrigins,
+    createdAt,
+    ...(isPublic ? {} : { secretHash: hasher.hash(input.client_secret as string) }),
+    ...(input.name === undefined ? {} : { name: input.name }),
+  }
+}

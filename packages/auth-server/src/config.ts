@@ -1,0 +1,209 @@
+// The auth server's configuration: the only reader of process.env; validated and frozen.
+import path from 'node:path'
+import { ConfigError } from '@tollgate/shared'
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  /** `iss` of every token, exactly as configured. */
+  readonly issuer: string
+  /** The issuer without a trailing slash, for building endpoint URLs. */
+  readonly baseUrl: string
+  readonly redisUrl: string | undefined
+  readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined
+  /** Prefix of every Redis key, so one Redis can host several deployments or test runs. */
+  readonly redisPrefix: string
+  readonly keysDir: string
+  /** Seconds. */
+  readonly accessTokenTtl: number
+  readonly refreshIdleTtl: number
+  readonly refreshAbsoluteTtl: number
+  readonly refreshReuseGrace: number
+  readonly bootstrapFile: string | undefined
+  readonly cookieSecure: boolean
+  readonly logLevel: string
+  /** base64url key for hashing client secrets; by default kept in KEYS_DIR. */
+  readonly clientSecretKey: string | undefined
+  /** Trust X-Forwarded-* from this many proxies (or a CIDR list); false = none. */
+  readonly trustProxy: boolean | number | string
+  /** Seconds a rotated-in key is published before it signs; must exceed verifiers' JWKS cache age. */
+  readonly keyPublishDelay: number
+  /** Seconds between automatic rotations; 0 = only `tollgate keys rotate`. */
+  readonly keyRotationInterval: number
+  /** Seconds between re-reads of KEYS_DIR (keys added by other instances or the CLI). */
+  readonly keysReloadInterval: number
+  /** Seconds to keep serving (with /readyz failing) after SIGTERM before closing the listener. */
+  readonly shutdownDelay: number
+  /** Brute-force protection of password and secret checks. */
+  readonly login: {
+    /** Failures are forgotten after this long (ms). */
+    readonly windowMs: number
+    /** From this many failures on, each further attempt must wait 1 s, 2 s, 4 s, … (at most 60 s). */
+    readonly delayAfter: number
+    /** This many failures lock the account for lockoutMs. */
+    readonly maxFailures: number
+    readonly lockoutMs: number
+    /** This many failures from one IP (any accounts, client secrets too) lock the IP. */
+    readonly ipMaxFailures: number
+  }
+  /** Requests per minute per client IP at the token endpoint; 0 = unlimited. */
+  readonly tokenRateLimit: number
+  /** Demo mode only: the resource API audience and the demo web app origin the seeded clients use. */
+  readonly demoAudience: string
+  readonly demoWebOrigin: string
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number between ${min} and ${max}`)
+  const value = Number(raw.trim())
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${value})`)
+  return value
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(name, 'must be true or false')
+}
+
+function issuerOf(env: Env): string {
+  const raw = env.ISSUER?.trim() || 'http://localhost:3000'
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('ISSUER', 'must be an absolute http(s) URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('ISSUER', 'must use https (or http)')
+  if (url.search || url.hash || raw.includes('?') || raw.includes('#')) {
+    throw new ConfigError('ISSUER', 'must not have a query or fragment (RFC 8414)')
+  }
+  if (url.username || url.password) throw new ConfigError('ISSUER', 'must not contain credentials')
+  return raw
+}
+
+function urlOf(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback
+  try {
+    new URL(raw)
+  } catch {
+    throw new ConfigError(name, 'must be an absolute URL')
+  }
+  return raw
+}
+
+function redisUrlOf(env: Env): string | undefined {
+  const raw = env.REDIS_URL?.trim()
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL')
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL')
+  }
+  return raw
+}
+
+function clusterNodesOf(env: Env): { host: string; port: number }[] | undefined {
+  const raw = env.REDIS_CLUSTER_NODES?.trim()
+  if (!raw) return undefined
+  return raw.split(',').map((entry) => {
+    const match = /^\s*\[?([^\]\s]+?)\]?:(\d{1,5})\s*$/.exec(entry)
+    const port = Number(match?.[2])
+    if (!match?.[1] || !(port > 0 && port < 65536)) {
+      throw new ConfigError('REDIS_CLUSTER_NODES', `"${entry.trim()}" is not host:port`)
+    }
+    return { host: match[1], port }
+  })
+}
+
+function trustProxyOf(env: Env): boolean | number | string {
+  const raw = env.TRUST_PROXY?.trim()
+  if (!raw) return false
+  if (/^\d+$/.test(raw)) return Number(raw)
+  if (['true', 'false'].includes(raw.toLowerCase())) return raw.toLowerCase() === 'true'
+  return raw
+}
+
+/** Whether the issuer is a plain-HTTP loopback address, where Secure cookies cannot work. */
+export function isLocalHttp(issuer: string): boolean {
+  return /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/i.test(issuer)
+}
+
+/**
+ * Reads and validates the auth server's configuration.
+ *
+ * @example
+ * const config = loadConfig(process.env) // throws ConfigError('ACCESS_TOKEN_TTL: …')
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const issuer = issuerOf(env)
+  const accessTokenTtl = integer(env, 'ACCESS_TOKEN_TTL', 300, 1, 86_400)
+  const refreshIdleTtl = integer(env, 'REFRESH_IDLE_TTL', 1_209_600, 60, 31_536_000)
+  const refreshAbsoluteTtl = integer(env, 'REFRESH_ABSOLUTE_TTL', 2_592_000, 60, 31_536_000)
+  if (env.KEY_ROTATION_INTERVAL && Number(env.KEY_ROTATION_INTERVAL) > 0) {
+    const delay = integer(env, 'KEY_PUBLISH_DELAY', 1_200, 0, 604_800)
+    if (integer(env, 'KEY_ROTATION_INTERVAL', 0, 0, 31_536_000) <= delay) {
+      throw new ConfigError('KEY_ROTATION_INTERVAL', `must be longer than KEY_PUBLISH_DELAY (${delay})`)
+    }
+  }
+  if (refreshIdleTtl > refreshAbsoluteTtl) {
+    throw new ConfigError('REFRESH_IDLE_TTL', `must not exceed REFRESH_ABSOLUTE_TTL (${refreshAbsoluteTtl})`)
+  }
+  const logLevel = env.LOG_LEVEL?.trim() || 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+  const clientSecretKey = env.CLIENT_SECRET_KEY?.trim() || undefined
+  if (clientSecretKey !== undefined && !/^[A-Za-z0-9_-]{43,}$/.test(clientSecretKey)) {
+    throw new ConfigError('CLIENT_SECRET_KEY', 'must be at least 32 bytes, base64url-encoded')
+  }
+  const redisPrefix = env.REDIS_PREFIX ?? 'tg:'
+  if (/[{}\s]/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must not contain braces or spaces')
+  const bootstrapFile = env.BOOTSTRAP_FILE?.trim() || undefined
+
+  return Object.freeze({
+    port: integer(env, 'PORT', 3000, 0, 65_535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    issuer,
+    baseUrl: issuer.replace(/\/+$/, ''),
+    redisUrl: redisUrlOf(env),
+    redisClusterNodes: clusterNodesOf(env),
+    redisPrefix,
+    keysDir: path.resolve(cwd, env.KEYS_DIR?.trim() || '.data/keys'),
+    accessTokenTtl,
+    refreshIdleTtl,
+    refreshAbsoluteTtl,
+    refreshReuseGrace: integer(env, 'REFRESH_REUSE_GRACE', 10, 0, 300),
+    bootstrapFile: bootstrapFile === undefined ? undefined : path.resolve(cwd, bootstrapFile),
+    cookieSecure: boolean(env, 'COOKIE_SECURE', !isLocalHttp(issuer)),
+    logLevel,
+    clientSecretKey,
+    trustProxy: trustProxyOf(env),
+    login: {
+      windowMs: integer(env, 'LOGIN_FAILURE_WINDOW', 900, 1, 86_400) * 1000,
+      delayAfter: integer(env, 'LOGIN_DELAY_AFTER', 3, 1, 1_000),
+      maxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 1, 10_000),
+      lockoutMs: integer(env, 'LOGIN_LOCKOUT', 900, 1, 86_400) * 1000,
+      ipMaxFailures: integer(env, 'LOGIN_IP_MAX_FAILURES', 100, 1, 1_000_000),
+    },
+    tokenRateLimit: integer(env, 'TOKEN_RATE_LIMIT', 1_200, 0, 10_000_000),
+    keyPublishDelay: integer(env, 'KEY_PUBLISH_DELAY', 1_200, 0, 604_800),
+    keyRotationInterval: integer(env, 'KEY_ROTATION_INTERVAL', 0, 0, 31_536_000),
+    keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL', 10, 1, 3_600),
+    shutdownDelay: integer(env, 'SHUTDOWN_DELAY', 0, 0, 120),
+    demoAudience: urlOf(env, 'DEMO_AUDIENCE', 'http://localhost:3001'),
+    demoWebOrigin: new URL(urlOf(env, 'DEMO_WEB_ORIGIN', 'http://localhost:3002')).origin,
+  })
+}
+
+export { ConfigError }

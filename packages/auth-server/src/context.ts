@@ -1,0 +1,32 @@
+// What route and grant handlers share: configuration, store, keys, the token signer, metrics and hooks.
+import type { FastifyBaseLogger } from 'fastify'
+import type { ClientCache } from './clients/cache.js'
+import type { SecretHasher } from './clients/secrets.js'
+import type { Config } from './config.js'
+import type { AuthHooks } from './events.js'
+import type { Keystore } from './keys/keystore.js'
+import type { AuthMetrics } from './metrics.js'
+import type { BruteForceGuard } from './security/brute-force.js'
+import type { Store } from './store/types.js'
+import type { TokenSigner } from './tokens/signer.js'
+
+export interface ServerContext {
+  readonly config: Config
+  /** The service log (pino). Request-scoped lines carry `reqId`. */
+  readonly log: FastifyBaseLogger
+  readonly store: Store
+  /** Client records, cached for a few seconds (the token endpoint reads one per request). */
+  readonly clients: ClientCache
+
+  readonly keystore: Keystore
+  readonly secrets: SecretHasher
+  readonly signer: TokenSigner
+  readonly metrics: AuthMetrics
+  readonly hooks: AuthHooks
+  readonly guard: BruteForceGuard
+
+  /** Set on SIGTERM: /readyz fails so load balancers stop sending traffic while requests drain. */
+  readonly lifecycle: { draining: boolean }
+  /** Epoch milliseconds; injectable so tests and the test issuer control time. */
+  readonly now: () => number
+}

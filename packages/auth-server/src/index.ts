@@ -1,0 +1,13 @@
+// Public API of @tollgate/auth-server, for embedding the server and for tooling.
+export { type AppOptions, buildApp } from './app.js'
+export { applyBootstrap, type BootstrapDocument, loadBootstrapFile, seedDemo } from './bootstrap.js'
+export { type ClientInput, clientRecord } from './clients/client.js'
+export { generateSecret, SecretHasher } from './clients/secrets.js'
+export { type Config, ConfigError, loadConfig } from './config.js'
+export * from './errors.js'
+export { type KeyInfo, type KeyState, Keystore, type PublicJwk } from './keys/keystore.js'
+export { loadSecretKey } from './keys/secret-key.js'
+export { MemoryStore, openStore } from './store/index.js'
+export { RedisStore } from './store/redis/redis-store.js'
+export type { ClientRecord, GrantType, Store, UserRecord } from './store/types.js'
+export { type UserInput, userRecord } from './users/user.js'

@@ -1,0 +1,136 @@
+// Prometheus metrics of one auth server instance (prom-client), exposed at /metrics.
+//
+// prom-client (and the OpenTelemetry API it loads) is imported after the server listens, not before: it was a tenth
+// of the cold start. Until then, updates are queued and replayed; afterwards each metric is prom-client's own object.
+import type { Histogram, Registry } from 'prom-client'
+
+type Labels = Record<string, string>
+interface CounterLike {
+  inc(labels?: Labels, value?: number): void
+}
+interface HistogramLike {
+  observe(labels: Labels, value: number): void
+  labels(labels: Labels): { observe(value: number): void }
+}
+
+const COUNTERS = {
+  tokensIssued: ['tollgate_tokens_issued_total', 'Access tokens issued, by grant and client', ['grant', 'client_id']],
+  refreshes: [
+    'tollgate_refresh_total',
+    'Refresh-token presentations, by outcome (rotated, replay, reuse, invalid, ...)',
+    ['outcome'],
+  ],
+  reuseDetected: [
+    'tollgate_refresh_reuse_detected_total',
+    'Spent refresh tokens presented again: the session was revoked as stolen',
+    ['client_id'],
+  ],
+  sessionsStarted: ['tollgate_sessions_started_total', 'Sessions (refresh-token families) started', ['client_id']],
+  loginFailures: [
+    'tollgate_login_failures_total',
+    'Failed user authentications (bad username or password, disabled user)',
+    [],
+  ],
+  throttled: [
+    'tollgate_login_throttled_total',
+    'Password or secret checks refused before they ran (progressive delay, account or IP lockout)',
+    ['reason'],
+  ],
+  lockouts: ['tollgate_account_lockouts_total', 'Accounts locked after too many failed logins', []],
+  clientAuthFailures: ['tollgate_client_auth_failures_total', 'Failed client authentications', []],
+  revocations: ['tollgate_revocations_total', 'Tokens revoked at the revocation endpoint, by type', ['token_type']],
+  storeErrors: [
+    'tollgate_store_unavailable_total',
+    'Requests answered 503 because the store (Redis) was unreachable',
+    [],
+  ],
+} as const satisfies Record<string, readonly [string, string, readonly string[]]>
+
+type CounterName = keyof typeof COUNTERS
+const MAX_QUEUED = 10_000
+
+/**
+ * Every metric the auth server records. A registry per instance, so several
+ * servers (tests, the test issuer) can live in one process.
+ *
+ * @example
+ * ctx.metrics.tokensIssued.inc({ grant: 'client_credentials', client_id })
+ */
+export class AuthMetrics implements Record<CounterName, CounterLike> {
+  tokensIssued!: CounterLike
+  refreshes!: CounterLike
+  reuseDetected!: CounterLike
+  sessionsStarted!: CounterLike
+  loginFailures!: CounterLike
+  throttled!: CounterLike
+  lockouts!: CounterLike
+  clientAuthFailures!: CounterLike
+  revocations!: CounterLike
+  storeErrors!: CounterLike
+  httpDuration: HistogramLike
+  #registry: Registry | undefined
+  #loading: Promise<Registry> | undefined
+  readonly #queue: (() => void)[] = []
+  readonly #byRoute = new Map<string, { observe(value: number): void }>()
+
+  constructor() {
+    const queued = (apply: (metrics: AuthMetrics) => void) => {
+      if (this.#queue.length < MAX_QUEUED) this.#queue.push(() => apply(this))
+    }
+    for (const name of Object.keys(COUNTERS) as CounterName[]) {
+      this[name] = { inc: (labels, value) => queued((m) => m[name].inc(labels, value)) }
+    }
+    this.httpDuration = {
+      observe: (labels, value) => queued((m) => m.httpDuration.observe(labels, value)),
+      labels: (labels) => ({ observe: (value) => queued((m) => m.httpDuration.observe(labels, value)) }),
+    }
+  }
+
+  /** Loads prom-client and swaps the queueing stand-ins for real metrics. Idempotent. */
+  load(): Promise<Registry> {
+    this.#loading ??= import('prom-client').then((client) => {
+      const registry = new client.Registry()
+      for (const [name, [metric, help, labelNames]] of Object.entries(COUNTERS) as [
+        CounterName,
+        (typeof COUNTERS)[CounterName],
+      ][]) {
+        this[name] = new client.Counter({
+          name: metric,
+          help,
+          labelNames: [...labelNames],
+          registers: [registry],
+        }) as unknown as CounterLike
+      }
+      this.httpDuration = new client.Histogram({
+        name: 'tollgate_http_request_duration_seconds',
+        help: 'Request latency by route',
+        labelNames: ['method', 'route', 'status'],
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers: [registry],
+      }) as Histogram
+      this.#byRoute.clear()
+      client.collectDefaultMetrics({ register: registry, prefix: 'tollgate_' })
+      this.#registry = registry
+      for (const replay of this.#queue.splice(0)) replay()
+      return registry
+    })
+    return this.#loading
+  }
+
+  /** The Prometheus text exposition. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    const registry = this.#registry ?? (await this.load())
+    return { contentType: registry.contentType, body: await registry.metrics() }
+  }
+
+  /** Records a request's latency; label sets are bound once, not hashed on every request. */
+  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
+    const key = `${method} ${route} ${status}`
+    let child = this.#byRoute.get(key)
+    if (!child) {
+      child = this.httpDuration.labels({ method, route: route ?? 'unmatched', status: String(status) })
+      if (this.#registry) this.#byRoute.set(key, child)
+    }
+    child.observe(seconds)
+  }
+}

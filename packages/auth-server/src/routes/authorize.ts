@@ -1,0 +1,180 @@
+// GET/POST /oauth/authorize: authorization code + PKCE with a server-rendered sign-in page.
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { CODE_TTL_MS, hashCode, newCode } from '../authorize/code.js'
+import {
+  type AuthorizationRequest,
+  AuthorizePageError,
+  AuthorizeRedirectError,
+  parseAuthorizationRequest,
+  redirectTo,
+} from '../authorize/request.js'
+import type { ServerContext } from '../context.js'
+import { InvalidGrant, TooManyRequests } from '../errors.js'
+import type { FormBody } from '../params.js'
+import { newFamilyId } from '../tokens/refresh-token.js'
+import { newJti } from '../tokens/signer.js'
+import { BAD_CREDENTIALS } from '../users/authenticate.js'
+import { passwordLogin } from '../users/login.js'
+import { errorPage, loginPage, STYLE_HASH } from '../views/login-page.js'
+
+const CSRF_COOKIE = 'tg_authz_csrf'
+const FORM_LIMIT = 16 * 1024
+/** Parameters of the authorization request carried through the sign-in form. */
+const CARRIED = [
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'resource',
+]
+
+function csp(formTarget?: string): string {
+  const formAction = ["'self'", formTarget ? new URL(formTarget).origin : ''].filter(Boolean).join(' ')
+  return `default-src 'none'; style-src ${STYLE_HASH}; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`
+}
+
+function sameSecret(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b))
+}
+
+const html = (reply: FastifyReply, status: number, body: string, formTarget?: string) =>
+  reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', csp(formTarget))
+    .send(body)
+
+export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  // X-Frame-Options, nosniff, Referrer-Policy, HSTS…; the CSP is set per page (its form-action names the client).
+  await app.register(helmet, { contentSecurityPolicy: false, global: true })
+  app.removeAllContentTypeParsers()
+  await app.register(formbody, { bodyLimit: FORM_LIMIT })
+
+  const secure = ctx.config.cookieSecure
+  const action = `${ctx.config.baseUrl}/oauth/authorize`
+
+  const showLogin = (
+    reply: FastifyReply,
+    req: AuthorizationRequest,
+    params: FormBody,
+    status = 200,
+    error?: string,
+    username?: string,
+  ) => {
+    const csrf = randomBytes(24).toString('base64url')
+    const hidden: Record<string, string | string[]> = { csrf }
+    for (const name of CARRIED) {
+      const value = params[name]
+      if (value !== undefined) hidden[name] = value
+    }
+    reply.setCookie(CSRF_COOKIE, csrf, {
+      path: '/oauth/authorize',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure,
+      maxAge: 1800,
+    })
+    return html(
+      reply,
+      status,
+      loginPage({
+        clientName: req.client.name ?? req.client.clientId,
+        action,
+        hidden,
+        ...(error ? { error } : {}),
+        ...(username ? { username } : {}),
+      }),
+      req.redirectUri,
+    )
+  }
+
+  const handleError = (reply: FastifyReply, err: unknown) => {
+    if (err instanceof AuthorizePageError) return html(reply, 400, errorPage(err.message))
+    if (err instanceof AuthorizeRedirectError) {
+      const location = redirectTo(
+        err.redirectUri,
+        { error: err.error, error_description: err.message, state: err.state },
+        ctx.config.issuer,
+      )
+      return reply.code(303).header('cache-control', 'no-store').redirect(location, 303)
+    }
+    throw err
+  }
+
+  const schema = { summary: 'Authorization endpoint (code + PKCE S256)', tags: ['oauth'], produces: ['text/html'] }
+
+  app.get('/oauth/authorize', { schema }, async (request, reply) => {
+    const params = request.query as FormBody
+    let req: AuthorizationRequest
+    try {
+      req = await parseAuthorizationRequest(ctx, params)
+    } catch (err) {
+      return handleError(reply, err)
+    }
+    return showLogin(reply, req, params)
+  })
+
+  app.post(
+    '/oauth/authorize',
+    { schema: { ...schema, consumes: ['application/x-www-form-urlencoded'] } },
+    async (request, reply) => {
+      const form = (request.body ?? {}) as FormBody
+      let req: AuthorizationRequest
+      try {
+        req = await parseAuthorizationRequest(ctx, form)
+      } catch (err) {
+        return handleError(reply, err)
+      }
+      const csrf = typeof form.csrf === 'string' ? form.csrf : undefined
+      if (!sameSecret(csrf, request.cookies[CSRF_COOKIE])) {
+        return html(reply, 403, errorPage('This sign-in form has expired or was not sent from this site.'))
+      }
+      const username = typeof form.username === 'string' ? form.username : ''
+      const password = typeof form.password === 'string' ? form.password : ''
+      let user: Awaited<ReturnType<typeof passwordLogin>>
+      try {
+        user = await passwordLogin(ctx, username, password, request.ip)
+      } catch (err) {
+        if (err instanceof TooManyRequests) {
+          const wait = err.headers['retry-after'] ?? '60'
+          reply.header('retry-after', wait)
+          const message = `Too many failed attempts. Try again in ${wait} seconds.`
+          return showLogin(reply, req, form, 429, message, username.slice(0, 128))
+        }
+        if (!(err instanceof InvalidGrant)) throw err
+        const message = BAD_CREDENTIALS.replace(/^./, (c) => c.toUpperCase())
+        return showLogin(reply, req, form, 401, message, username.slice(0, 128))
+      }
+      const code = newCode()
+      await ctx.store.putCode(
+        hashCode(code),
+        {
+          clientId: req.client.clientId,
+          redirectUri: req.redirectUri,
+          codeChallenge: req.codeChallenge,
+          scope: req.scope,
+          audience: req.audience,
+          sub: user.sub,
+          authTime: Math.floor(ctx.now() / 1000),
+          fid: newFamilyId(),
+          jti: newJti(),
+          ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
+        },
+        CODE_TTL_MS,
+      )
+      reply.clearCookie(CSRF_COOKIE, { path: '/oauth/authorize' })
+      return reply
+        .header('cache-control', 'no-store')
+        .redirect(redirectTo(req.redirectUri, { code, state: req.state }, ctx.config.issuer), 303)
+    },
+  )
+}

@@ -1,0 +1,52 @@
+// RFC 8414 / OIDC discovery metadata, served at both well-known paths.
+import type { FastifyPluginAsync } from 'fastify'
+import type { Config } from '../config.js'
+import type { ServerContext } from '../context.js'
+import { grants } from '../grants/index.js'
+
+/** The server's metadata document; `issuer` is exactly ISSUER. */
+export function serverMetadata(config: Config): Record<string, unknown> {
+  const base = config.baseUrl
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: `${base}/oauth/authorize`,
+    token_endpoint: `${base}/oauth/token`,
+    userinfo_endpoint: `${base}/userinfo`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    introspection_endpoint: `${base}/oauth/introspect`,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    grant_types_supported: [...grants.keys()],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    scopes_supported: ['openid', 'profile', 'email'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    id_token_signing_alg_values_supported: ['RS256'],
+    subject_types_supported: ['public'],
+    claims_supported: [
+      'iss',
+      'sub',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'name',
+      'picture',
+      'preferred_username',
+      'email',
+      'email_verified',
+    ],
+  }
+}
+
+export const metadataRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const body = JSON.stringify(serverMetadata(ctx.config))
+  const handler = async (_request: unknown, reply: import('fastify').FastifyReply) =>
+    reply.type('application/json').header('cache-control', 'public, max-age=3600').send(body)
+  const schema = { summary: 'Authorization server metadata', tags: ['discovery'] }
+  app.get('/.well-known/oauth-authorization-server', { schema }, handler)
+  app.get('/.well-known/openid-configuration', { schema }, handler)
+}

@@ -1,0 +1,52 @@
+// POST /oauth/revoke (RFC 7009): a refresh token ends its whole session; an access token's jti is denied until it expires.
+import type { FastifyPluginAsync } from 'fastify'
+import { authenticateClient } from '../clients/authenticate.js'
+import type { ServerContext } from '../context.js'
+import { UnauthorizedClient } from '../errors.js'
+import { type FormBody, required } from '../params.js'
+import { hashRefreshToken, parseRefreshToken } from '../tokens/refresh-token.js'
+import { verifyOwnAccessToken } from '../tokens/verify-access.js'
+import { errorResponses } from './schemas.js'
+
+const str = { type: 'string', maxLength: 8192 } as const
+
+const schema = {
+  summary: 'Token revocation (RFC 7009)',
+  tags: ['oauth'],
+  consumes: ['application/x-www-form-urlencoded'],
+  body: {
+    type: 'object',
+    properties: { token: str, token_type_hint: str, client_id: str, client_secret: str },
+    maxProperties: 16,
+  },
+  response: { 200: { type: 'null', description: 'revoked, or the token was unknown' }, ...errorResponses },
+} as const
+
+export const revokeRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  app.post('/oauth/revoke', { schema }, async (request, reply) => {
+    const body = (request.body ?? {}) as FormBody
+    const { client } = await authenticateClient(ctx, request, body)
+    const token = required(body, 'token')
+    reply.header('cache-control', 'no-store')
+
+    const refresh = parseRefreshToken(token)
+    if (refresh) {
+      const info = await ctx.store.inspectRefresh(refresh.sub, refresh.fid, hashRefreshToken(token))
+      if (info) {
+        if (info.clientId !== client.clientId) throw new UnauthorizedClient('the token was issued to another client')
+        await ctx.store.revokeSession(refresh.sub, refresh.fid)
+        ctx.metrics.revocations.inc({ token_type: 'refresh_token' })
+      }
+      return reply.code(200).send()
+    }
+
+    const claims = await verifyOwnAccessToken(ctx, token, { checkRevoked: false })
+    if (claims && claims.exp * 1000 > ctx.now()) {
+      if (claims.client_id !== client.clientId) throw new UnauthorizedClient('the token was issued to another client')
+      await ctx.store.revokeAccessToken(claims.jti, claims.exp * 1000)
+      ctx.metrics.revocations.inc({ token_type: 'access_token' })
+    }
+    // Unknown, malformed or already expired tokens: nothing to do, and RFC 7009 says answer 200.
+    return reply.code(200).send()
+  })
+}

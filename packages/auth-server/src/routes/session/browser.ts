@@ -1,0 +1,130 @@
+// POST /session/login, /session/refresh, /session/logout: first-party browser sessions with the refresh token in an HttpOnly cookie.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { ServerContext } from '../../context.js'
+import { InvalidClient, InvalidGrant, OAuthError, UnauthorizedClient } from '../../errors.js'
+import { grantScopes, parseScopeParam, pickAudience } from '../../scope.js'
+import { cookieName, cookieOptions, decodeSessionCookie, encodeSessionCookie } from '../../sessions/cookie.js'
+import { issueUserTokens } from '../../sessions/issue.js'
+import { refreshSession } from '../../sessions/refresh.js'
+import { parseRefreshToken } from '../../tokens/refresh-token.js'
+import { passwordLogin } from '../../users/login.js'
+import { errorResponses } from '../schemas.js'
+import { requireAllowedOrigin } from './origin.js'
+
+const tokens = {
+  type: 'object',
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string' },
+    expires_in: { type: 'integer' },
+    scope: { type: 'string' },
+    id_token: { type: 'string' },
+  },
+  required: ['access_token', 'token_type', 'expires_in', 'scope'],
+} as const
+
+const loginSchema = {
+  summary: 'Sign in from a first-party web app; sets the session cookie',
+  tags: ['session'],
+  body: {
+    type: 'object',
+    properties: {
+      client_id: { type: 'string', minLength: 1, maxLength: 128 },
+      username: { type: 'string', minLength: 1, maxLength: 256 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+      scope: { type: 'string', maxLength: 4096 },
+    },
+    required: ['client_id', 'username', 'password'],
+    additionalProperties: false,
+  },
+  response: { 200: tokens, ...errorResponses },
+} as const
+
+const cookieSchema = (summary: string, ok: object) => ({
+  summary,
+  tags: ['session'],
+  response: { ...ok, ...errorResponses },
+})
+
+export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const secure = ctx.config.cookieSecure
+  const name = cookieName(secure)
+
+  const setSession = (reply: FastifyReply, clientId: string, token: string, expiresAt: number) =>
+    reply.setCookie(name, encodeSessionCookie(clientId, token), cookieOptions(secure, (expiresAt - ctx.now()) / 1000))
+  const clearSession = (reply: FastifyReply) => reply.clearCookie(name, cookieOptions(secure))
+
+  const sessionClient = async (request: FastifyRequest) => {
+    const cookie = decodeSessionCookie(request.cookies[name])
+    if (!cookie) return undefined
+    const client = await ctx.clients.get(cookie.clientId)
+    return client ? { ...cookie, client } : undefined
+  }
+
+  app.post('/session/login', { schema: loginSchema }, async (request, reply) => {
+    const body = request.body as { client_id: string; username: string; password: string; scope?: string }
+    const client = await ctx.clients.get(body.client_id)
+    if (!client) throw new InvalidClient('unknown client')
+    requireAllowedOrigin(request.headers.origin, client)
+    if (!client.grantTypes.includes('password'))
+      throw new UnauthorizedClient('this client may not sign users in directly')
+    const scope = grantScopes(parseScopeParam(body.scope), client.scopes)
+    const audience = pickAudience([], client)
+    const user = await passwordLogin(ctx, body.username, body.password, request.ip)
+
+    const withSession = client.grantTypes.includes('refresh_token')
+    const { refresh_token, sessionExpiresAt, ...rest } = await issueUserTokens(ctx, {
+      user,
+      client,
+      scope,
+      audience,
+      authTime: Math.floor(ctx.now() / 1000),
+      userAgent: request.headers['user-agent'],
+      withSession,
+    })
+    if (refresh_token && sessionExpiresAt) setSession(reply, client.clientId, refresh_token, sessionExpiresAt)
+    ctx.metrics.tokensIssued.inc({ grant: 'session_login', client_id: client.clientId })
+    return reply.header('cache-control', 'no-store').send(rest)
+  })
+
+  app.post(
+    '/session/refresh',
+    { schema: cookieSchema('Rotate the session cookie and get a new access token', { 200: tokens }) },
+    async (request, reply) => {
+      const session = await sessionClient(request)
+      if (!session) {
+        clearSession(reply)
+        throw new InvalidGrant('no session')
+      }
+      requireAllowedOrigin(request.headers.origin, session.client)
+      try {
+        const { refresh_token, sessionExpiresAt, ...rest } = await refreshSession(ctx, {
+          token: session.token,
+          client: session.client,
+          reqId: request.id,
+        })
+        setSession(reply, session.client.clientId, refresh_token, sessionExpiresAt)
+        return reply.header('cache-control', 'no-store').send(rest)
+      } catch (err) {
+        // A dead session's cookie is useless: drop it. Anything else (store down) leaves it for a retry.
+        if (err instanceof OAuthError && err.status < 500) clearSession(reply)
+        throw err
+      }
+    },
+  )
+
+  app.post(
+    '/session/logout',
+    { schema: cookieSchema('End this browser session', { 204: { type: 'null' } }) },
+    async (request, reply) => {
+      const session = await sessionClient(request)
+      if (session) {
+        requireAllowedOrigin(request.headers.origin, session.client)
+        const parsed = parseRefreshToken(session.token)
+        if (parsed) await ctx.store.revokeSession(parsed.sub, parsed.fid)
+      }
+      clearSession(reply)
+      return reply.code(204).header('cache-control', 'no-store').send()
+    },
+  )
+}

@@ -1,0 +1,99 @@
+// GET /session, DELETE /session/:id, POST /session/logout-all: a user manages their sessions with an access token.
+import type { FastifyPluginAsync } from 'fastify'
+import type { ServerContext } from '../../context.js'
+import { NotFound } from '../../errors.js'
+import { cookieName, cookieOptions, decodeSessionCookie } from '../../sessions/cookie.js'
+import { parseRefreshToken, sessionId } from '../../tokens/refresh-token.js'
+import { bearerClaims } from '../bearer-auth.js'
+import { errorResponses } from '../schemas.js'
+
+const sessionItem = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    client_id: { type: 'string' },
+    created_at: { type: 'string', format: 'date-time' },
+    last_used_at: { type: 'string', format: 'date-time' },
+    user_agent: { type: ['string', 'null'] },
+    current: { type: 'boolean' },
+  },
+  required: ['id', 'client_id', 'created_at', 'last_used_at', 'user_agent', 'current'],
+} as const
+
+const security = [{ bearer: [] }]
+
+export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const secure = ctx.config.cookieSecure
+  const name = cookieName(secure)
+  const currentFid = (cookie: string | undefined): string | undefined => {
+    const session = decodeSessionCookie(cookie)
+    return session ? parseRefreshToken(session.token)?.fid : undefined
+  }
+
+  app.get(
+    '/session',
+    {
+      schema: {
+        summary: "The caller's live sessions",
+        tags: ['session'],
+        security,
+        response: { 200: { type: 'array', items: sessionItem }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const claims = await bearerClaims(ctx, request, { user: true })
+      const current = currentFid(request.cookies[name])
+      const sessions = await ctx.store.listSessions(claims.sub, ctx.now())
+      return reply.header('cache-control', 'no-store').send(
+        sessions.map((s) => ({
+          id: sessionId(s.fid),
+          client_id: s.clientId,
+          created_at: new Date(s.createdAt).toISOString(),
+          last_used_at: new Date(s.lastUsedAt).toISOString(),
+          user_agent: s.userAgent ?? null,
+          current: s.fid === current,
+        })),
+      )
+    },
+  )
+
+  app.delete(
+    '/session/:id',
+    {
+      schema: {
+        summary: "End one of the caller's sessions",
+        tags: ['session'],
+        security,
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        response: { 204: { type: 'null' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const claims = await bearerClaims(ctx, request, { user: true })
+      const { id } = request.params as { id: string }
+      const session = (await ctx.store.listSessions(claims.sub, ctx.now())).find((s) => sessionId(s.fid) === id)
+      if (!session) throw new NotFound('no such session')
+      await ctx.store.revokeSession(claims.sub, session.fid)
+      if (session.fid === currentFid(request.cookies[name])) reply.clearCookie(name, cookieOptions(secure))
+      return reply.code(204).header('cache-control', 'no-store').send()
+    },
+  )
+
+  app.post(
+    '/session/logout-all',
+    {
+      schema: {
+        summary: "End all of the caller's sessions, password-grant sessions included",
+        tags: ['session'],
+        security,
+        response: { 200: { type: 'object', properties: { ended: { type: 'integer' } } }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const claims = await bearerClaims(ctx, request, { user: true })
+      const ended = await ctx.store.revokeUserSessions(claims.sub)
+      reply.clearCookie(name, cookieOptions(secure))
+      return reply.header('cache-control', 'no-store').send({ ended })
+    },
+  )
+}

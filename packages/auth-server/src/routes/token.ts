@@ -1,0 +1,67 @@
+// POST /oauth/token: authenticates the client and dispatches to the grant named by grant_type.
+import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify'
+
+import { authenticateClient } from '../clients/authenticate.js'
+import type { ServerContext } from '../context.js'
+import { UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
+import { grants } from '../grants/index.js'
+import { type FormBody, required } from '../params.js'
+import { errorResponses } from './schemas.js'
+
+const str = { type: 'string', maxLength: 4096 } as const
+
+const schema = {
+  summary: 'Token endpoint (RFC 6749 §3.2)',
+  tags: ['oauth'],
+  consumes: ['application/x-www-form-urlencoded'],
+  body: {
+    type: 'object',
+    properties: {
+      grant_type: { type: 'string', maxLength: 128 },
+      client_id: str,
+      client_secret: str,
+      scope: str,
+      resource: { type: 'array', items: str, maxItems: 16 },
+      username: str,
+      password: str,
+      refresh_token: str,
+      code: str,
+      redirect_uri: str,
+      code_verifier: str,
+    },
+    maxProperties: 32,
+  },
+  response: {
+    200: {
+      type: 'object',
+      properties: {
+        access_token: { type: 'string' },
+        token_type: { type: 'string', enum: ['Bearer'] },
+        expires_in: { type: 'integer' },
+        scope: { type: 'string' },
+        refresh_token: { type: 'string' },
+        id_token: { type: 'string' },
+      },
+      required: ['access_token', 'token_type', 'expires_in', 'scope'],
+    },
+    ...errorResponses,
+  },
+} as const
+
+export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  const limit = ctx.config.tokenRateLimit
+  const config: FastifyContextConfig = limit > 0 ? { rateLimit: { max: limit, timeWindow: 60_000 } } : {}
+  app.post('/oauth/token', { schema, config }, async (request, reply) => {
+    const body = (request.body ?? {}) as FormBody
+    const grantType = required(body, 'grant_type')
+    const { client } = await authenticateClient(ctx, request, body)
+    const grant = grants.get(grantType)
+    if (!grant) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`)
+    if (!client.grantTypes.includes(grant.grantType)) {
+      throw new UnauthorizedClient(`this client may not use the ${grant.grantType} grant`)
+    }
+    const response = await grant.handler({ body, client, request, ctx })
+    ctx.metrics.tokensIssued.inc({ grant: grant.grantType, client_id: client.clientId })
+    return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(response)
+  })
+}

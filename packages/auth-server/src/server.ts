@@ -1,0 +1,96 @@
+// Entry point: reads configuration, opens keys and store, applies the bootstrap file, listens; shuts down gracefully.
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { buildApp } from './app.js'
+import { loadBootstrapFile, seedDemo } from './bootstrap.js'
+import { SecretHasher } from './clients/secrets.js'
+import { type Config, ConfigError, loadConfig } from './config.js'
+import { Keystore } from './keys/keystore.js'
+import { loadSecretKey } from './keys/secret-key.js'
+import { loggerOptions } from './logger.js'
+import { openStore } from './store/index.js'
+import { ID_TOKEN_TTL } from './tokens/signer.js'
+
+/** A superseded key stays published as long as any token it signed can live: ID tokens (1 h) or access tokens, plus skew. */
+function retireAfterMs(config: Config): number {
+  return (Math.max(config.accessTokenTtl, ID_TOKEN_TTL) + 60) * 1000
+}
+
+function fail(message: string): never {
+  process.stderr.write(`tollgate: ${message}\n`)
+  process.exit(1)
+}
+
+function demoBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>>): string {
+  const token = `${config.baseUrl}/oauth/token`
+  return [
+    '',
+    '  Tollgate demo mode (in-memory store, nothing is persisted). Demo credentials, valid until restart:',
+    `    service client  ${demo.service.clientId} / ${demo.service.clientSecret}`,
+    `    web client      ${demo.web.clientId} (public, for the demo web app at ${config.demoWebOrigin})`,
+    `    user            ${demo.user.username} / ${demo.user.password}`,
+    '  Get a token:',
+    `    curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials ${token}`,
+    '',
+  ].join('\n')
+}
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`invalid configuration: ${err.message}`)
+    throw err
+  }
+  // Start loading the Redis client now, so it overlaps with reading keys instead of following it.
+  if (config.redisUrl || config.redisClusterNodes) import('./store/redis/redis-store.js').catch(() => {})
+  const log = pino(loggerOptions(config.logLevel) as object)
+
+
+  const keystore = await Keystore.open({
+    dir: config.keysDir,
+    log,
+    publishDelayMs: config.keyPublishDelay * 1000,
+    retireAfterMs: retireAfterMs(config),
+    reloadIntervalMs: config.keysReloadInterval * 1000,
+    rotationIntervalMs: config.keyRotationInterval * 1000,
+  }).catch((err: Error) => fail(err.message))
+  const secretKey = await loadSecretKey(config.keysDir, config.clientSecretKey).catch((err: Error) => fail(err.message))
+  const store = await openStore(config).catch((err: Error) => fail(err.message))
+  const hasher = new SecretHasher(secretKey)
+
+  if (store.kind === 'memory') {
+    log.warn('REDIS_URL is not set: using the in-memory store; sessions, users and clients are lost on restart')
+  }
+  if (config.bootstrapFile) {
+    const counts = await loadBootstrapFile(config.bootstrapFile, store, hasher, Date.now()).catch((err: Error) =>
+      fail(err.message),
+    )
+    log.info(counts, 'bootstrap file applied')
+  }
+
+  const app = await buildApp({ config, store, keystore, secretKey, logger: log })
+
+  closeWithGrace({ delay: 10_000 + config.shutdownDelay * 1000 }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error')
+    else log.info({ signal }, 'shutting down')
+    // Readiness fails first, so a load balancer stops routing here; in-flight requests then drain.
+    app.ctx.lifecycle.draining = true
+    if (config.shutdownDelay > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000))
+    await app.close()
+    keystore.close()
+    await store.close()
+  })
+
+  const demo =
+    store.kind === 'memory' && !config.bootstrapFile
+      ? await seedDemo(store, hasher, Date.now(), { audience: config.demoAudience, webOrigin: config.demoWebOrigin })
+      : undefined
+  await app.listen({ port: config.port, host: config.host })
+  // Off the cold-start path: metrics recorded until now were queued.
+  app.ctx.metrics.load().catch((err: Error) => log.error({ err }, 'metrics unavailable'))
+  if (demo) process.stdout.write(`${demoBanner(config, demo)}\n`)
+}
+
+await main()

@@ -1,0 +1,74 @@
+// Tokens for an authenticated user: the session (when the client may refresh), the access token, the ID token.
+import type { ServerContext } from '../context.js'
+import type { TokenResponse } from '../grants/types.js'
+import type { ClientRecord, UserRecord } from '../store/types.js'
+import { startSession } from './start.js'
+
+export interface UserTokenRequest {
+  readonly user: UserRecord
+  readonly client: ClientRecord
+  readonly scope: readonly string[]
+  readonly audience: readonly string[]
+  /** Seconds since the epoch. */
+  readonly authTime: number
+  readonly userAgent: string | undefined
+  /** Start a refresh-token session (password grant, code grant, browser login). */
+  readonly withSession: boolean
+  readonly nonce?: string
+  /** Pre-chosen ids, so a reused authorization code can revoke exactly what it issued. */
+  readonly fid?: string
+  readonly jti?: string
+}
+
+export interface UserTokens extends TokenResponse {
+  /** When the session (if any) expires, epoch ms. */
+  readonly sessionExpiresAt?: number
+}
+
+/**
+ * The session is stored before any token is signed: if the store is down,
+ * nothing is handed out.
+ */
+export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest): Promise<UserTokens> {
+  let refresh: { token: string; expiresAt: number } | undefined
+  if (req.withSession) {
+    refresh = await startSession(ctx, {
+      sub: req.user.sub,
+      client: req.client,
+      scope: req.scope,
+      audience: req.audience,
+      authTime: req.authTime,
+      userAgent: req.userAgent,
+      ...(req.fid ? { fid: req.fid } : {}),
+    })
+  }
+  const issued = await ctx.signer.accessToken(
+    {
+      sub: req.user.sub,
+      clientId: req.client.clientId,
+      scope: req.scope,
+      audience: req.audience,
+      authTime: req.authTime,
+      roles: req.user.roles,
+    },
+    undefined,
+    req.jti,
+  )
+  const response: TokenResponse = {
+    access_token: issued.token,
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+    scope: req.scope.join(' '),
+  }
+  if (refresh) response.refresh_token = refresh.token
+  if (req.scope.includes('openid')) {
+    response.id_token = await ctx.signer.idToken({
+      user: req.user,
+      clientId: req.client.clientId,
+      scope: req.scope,
+      authTime: req.authTime,
+      ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
+    })
+  }
+  return refresh ? { ...response, sessionExpiresAt: refresh.expiresAt } : response
+}

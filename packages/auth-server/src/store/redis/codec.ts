@@ -1,0 +1,90 @@
+// How records are laid out in Redis: key names (with hash tags for Cluster) and field encodings.
+import type { ClientRecord, GrantType, UserRecord } from '../types.js'
+
+/**
+ * Key names, relative to the configured prefix. Everything about one user —
+ * the user hash (which also indexes the user's sessions as `s:<fid>` fields)
+ * and every token family — shares the `{sub}` hash tag, so scripts touching
+ * them run on one Redis Cluster slot.
+ */
+export const keys = {
+  user: (sub: string) => `user:{${sub}}`,
+  username: (normalized: string) => `username:${normalized}`,
+  users: () => 'users',
+  client: (clientId: string) => `client:${clientId}`,
+  clients: () => 'clients',
+  family: (sub: string, fid: string) => `rt:{${sub}}:${fid}`,
+  /** Not a key: the prefix a script appends a fid to (same hash tag, same slot). */
+  familyPrefix: (sub: string) => `rt:{${sub}}:`,
+  revokedJti: (jti: string) => `revoked:${jti}`,
+  code: (codeHash: string) => `code:${codeHash}`,
+  failures: (subject: string) => `bf:${subject}`,
+}
+
+/** User fields that may be absent; cleared explicitly when a user is updated. */
+export const OPTIONAL_USER_FIELDS = ['email', 'email_verified', 'name', 'picture']
+
+export function encodeUser(user: UserRecord): Record<string, string> {
+  const fields: Record<string, string> = {
+    sub: user.sub,
+    username: user.username,
+    password_hash: user.passwordHash,
+    roles: JSON.stringify(user.roles),
+    disabled: user.disabled ? '1' : '0',
+    created_at: String(user.createdAt),
+    updated_at: String(user.updatedAt),
+  }
+  if (user.email !== undefined) fields.email = user.email
+  if (user.emailVerified !== undefined) fields.email_verified = user.emailVerified ? '1' : '0'
+  if (user.name !== undefined) fields.name = user.name
+  if (user.picture !== undefined) fields.picture = user.picture
+  return fields
+}
+
+export function decodeUser(fields: Record<string, string>): UserRecord | undefined {
+  if (!fields.sub || !fields.username) return undefined
+  return {
+    sub: fields.sub,
+    username: fields.username,
+    passwordHash: fields.password_hash ?? '',
+    roles: JSON.parse(fields.roles ?? '[]') as string[],
+    disabled: fields.disabled === '1',
+    createdAt: Number(fields.created_at),
+    updatedAt: Number(fields.updated_at),
+    ...(fields.email === undefined ? {} : { email: fields.email }),
+    ...(fields.email_verified === undefined ? {} : { emailVerified: fields.email_verified === '1' }),
+    ...(fields.name === undefined ? {} : { name: fields.name }),
+    ...(fields.picture === undefined ? {} : { picture: fields.picture }),
+  }
+}
+
+export function encodeClient(client: ClientRecord): string {
+  return JSON.stringify({
+    client_id: client.clientId,
+    secret_hash: client.secretHash,
+    public: client.public,
+    name: client.name,
+    grant_types: client.grantTypes,
+    scopes: client.scopes,
+    audiences: client.audiences,
+    redirect_uris: client.redirectUris,
+    allowed_origins: client.allowedOrigins,
+    created_at: client.createdAt,
+  })
+}
+
+export function decodeClient(json: string): ClientRecord {
+  const raw = JSON.parse(json) as Record<string, unknown>
+  return {
+    clientId: raw.client_id as string,
+    public: raw.public === true,
+    grantTypes: (raw.grant_types ?? []) as GrantType[],
+    scopes: (raw.scopes ?? []) as string[],
+    audiences: (raw.audiences ?? []) as string[],
+    redirectUris: (raw.redirect_uris ?? []) as string[],
+    allowedOrigins: (raw.allowed_origins ?? []) as string[],
+    createdAt: Number(raw.created_at),
+    ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
+    ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
+  }
+}

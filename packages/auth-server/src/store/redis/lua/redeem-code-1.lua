@@ -1,0 +1,14 @@
+--[[
+  Redeems an authorization code exactly once. The first redemption marks it
+  used and returns it; any later one reports the reuse (with what the first
+  one issued, so it can be revoked) until the code's TTL ends.
+
+  KEYS[1]  code hash         code:<hash of the code>
+
+  Output: {'ok', data} | {'reused', data} | {'invalid'}
+]]
+local f = redis.call('HMGET', KEYS[1], 'd', 'u')
+if not f[1] then return {'invalid'} end
+if f[2] then return {'reused', f[1]} end
+redis.call('HSET', KEYS[1], 'u', '1')
+return {'ok', f[1]}

@@ -1,0 +1,212 @@
+// The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
+
+export const GRANT_TYPES = ['client_credentials', 'password', 'refresh_token', 'authorization_code'] as const
+export type GrantType = (typeof GRANT_TYPES)[number]
+
+export interface UserRecord {
+  /** Stable subject identifier (a UUID), never reused. */
+  readonly sub: string
+  readonly username: string
+  readonly passwordHash: string
+  readonly email?: string
+  readonly emailVerified?: boolean
+  readonly name?: string
+  readonly picture?: string
+  readonly roles: readonly string[]
+  readonly disabled: boolean
+  /** Epoch milliseconds. */
+  readonly createdAt: number
+  readonly updatedAt: number
+}
+
+export interface ClientRecord {
+  readonly clientId: string
+  /** Keyed hash of the secret; absent for public clients. */
+  readonly secretHash?: string
+  readonly public: boolean
+  readonly name?: string
+  readonly grantTypes: readonly GrantType[]
+  readonly scopes: readonly string[]
+  /** Allowed `aud` values; the first is the default. */
+  readonly audiences: readonly string[]
+  readonly redirectUris: readonly string[]
+  readonly allowedOrigins: readonly string[]
+  readonly createdAt: number
+}
+
+/** Starting a session (a refresh-token family) at login. */
+export interface NewSession {
+  readonly sub: string
+  readonly fid: string
+  readonly tokenHash: string
+  readonly clientId: string
+  readonly scope: readonly string[]
+  readonly audience: readonly string[]
+  /** Seconds since the epoch. */
+  readonly authTime: number
+  readonly userAgent?: string
+  readonly now: number
+  readonly idleTtlMs: number
+  readonly absoluteTtlMs: number
+}
+
+/** One refresh, as the store sees it. */
+export interface RotateRequest {
+  readonly sub: string
+  readonly fid: string
+  readonly presentedHash: string
+  readonly successorHash: string
+  /** The successor's secret sealed under the presented token. */
+  readonly sealedSuccessor: string
+  readonly clientId: string
+  readonly now: number
+  readonly idleTtlMs: number
+  readonly graceMs: number
+  /** A narrower scope for this access token; must be a subset of the session's. */
+  readonly scope?: readonly string[]
+  readonly audience?: readonly string[]
+}
+
+/** What a refresh needs to mint tokens: the session's grant and the user's current claims. */
+export interface RefreshedSession {
+  readonly scope: readonly string[]
+  readonly audience: readonly string[]
+  readonly authTime: number
+  /** When the family now expires (ms). */
+  readonly expiresAt: number
+  readonly user: Pick<UserRecord, 'sub' | 'username' | 'roles' | 'name' | 'email' | 'emailVerified' | 'picture'>
+}
+
+export type RotateResult =
+  | { readonly outcome: 'rotated'; readonly session: RefreshedSession }
+  | {
+      readonly outcome: 'replay'
+      readonly sealedSuccessor: string
+      /** Hash of the family's current token: the unsealed successor must match it. */
+      readonly currentHash: string
+      readonly session: RefreshedSession
+    }
+  | { readonly outcome: 'reuse'; readonly clientId: string }
+  | { readonly outcome: 'invalid' | 'wrong_client' | 'disabled' | 'invalid_scope' | 'invalid_target' }
+
+/** A live session as listed to its user (never token material). */
+export interface SessionInfo {
+  readonly fid: string
+  readonly clientId: string
+  readonly createdAt: number
+  readonly lastUsedAt: number
+  readonly userAgent?: string
+  readonly expiresAt: number
+  readonly scope: readonly string[]
+}
+
+/** What introspection may say about a live refresh token. */
+export interface RefreshTokenInfo {
+  readonly clientId: string
+  readonly scope: readonly string[]
+  readonly audience: readonly string[]
+  readonly createdAt: number
+  readonly expiresAt: number
+}
+
+/** What an authorization code stands for, kept until it is redeemed or expires. */
+export interface AuthorizationCode {
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly codeChallenge: string
+  readonly scope: readonly string[]
+  readonly audience: readonly string[]
+  readonly sub: string
+  /** Seconds since the epoch. */
+  readonly authTime: number
+  readonly nonce?: string
+  /** Chosen at authorization, so a reused code can revoke exactly what it issued. */
+  readonly fid: string
+  readonly jti: string
+}
+
+export type RedeemResult =
+  | { readonly outcome: 'ok' | 'reused'; readonly code: AuthorizationCode }
+  | { readonly outcome: 'invalid' }
+
+/** Failed authentications counted against one subject (a username, a client IP). */
+export interface FailureState {
+  readonly count: number
+  /** Last failure, epoch ms (0 when none). */
+  readonly last: number
+  /** Locked until this time, epoch ms (0 when not locked). */
+  readonly lockedUntil: number
+}
+
+export interface FailurePolicy {
+  readonly windowMs: number
+  /** Failures within the window that lock the subject; 0 = never. */
+  readonly maxFailures: number
+  readonly lockoutMs: number
+}
+
+/** A username belongs to another user. */
+export class UsernameTakenError extends Error {
+  constructor(username: string) {
+    super(`username "${username}" is taken`)
+    this.name = 'UsernameTakenError'
+  }
+}
+
+/** Usernames compare case-insensitively and after Unicode normalisation. */
+export function normalizeUsername(username: string): string {
+  return username.normalize('NFKC').toLowerCase()
+}
+
+/**
+ * Every piece of shared state. Methods reject with StoreUnavailableError when
+ * the backend cannot be reached in time.
+ */
+export interface Store {
+  readonly kind: 'memory' | 'redis' | 'redis-cluster'
+  /** Resolves when the backend answers. */
+  ping(): Promise<void>
+  close(): Promise<void>
+
+  /** Creates or replaces a user (by `sub`), keeping the username index unique. */
+  putUser(user: UserRecord): Promise<void>
+  getUser(sub: string): Promise<UserRecord | undefined>
+  findUserByUsername(username: string): Promise<UserRecord | undefined>
+  listUsers(): Promise<UserRecord[]>
+
+  putClient(client: ClientRecord): Promise<void>
+  getClient(clientId: string): Promise<ClientRecord | undefined>
+  listClients(): Promise<ClientRecord[]>
+  /** True when a client was removed. */
+  removeClient(clientId: string): Promise<boolean>
+
+  /** Starts a session; resolves only once the store has accepted it. Returns its expiry (ms). */
+  createSession(session: NewSession): Promise<number>
+  /** Atomically checks, spends and replaces a refresh token, or detects reuse and revokes the family. */
+  rotateRefresh(request: RotateRequest): Promise<RotateResult>
+  /** The family's state when `tokenHash` is its current token, for introspection. */
+  inspectRefresh(sub: string, fid: string, tokenHash: string): Promise<RefreshTokenInfo | undefined>
+  /** Ends one session; true when it was live. */
+  revokeSession(sub: string, fid: string): Promise<boolean>
+  /** Ends every session of a user; the number ended. */
+  revokeUserSessions(sub: string): Promise<number>
+  /** The user's live sessions, oldest first. */
+  listSessions(sub: string, now: number): Promise<SessionInfo[]>
+
+  /** Stores an authorization code (by its hash) for `ttlMs`. */
+  putCode(codeHash: string, code: AuthorizationCode, ttlMs: number): Promise<void>
+  /** Redeems a code once; later redemptions report `reused`. */
+  redeemCode(codeHash: string): Promise<RedeemResult>
+
+  /** Counts a failed authentication; locks the subject when the policy says so. */
+  recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState>
+  /** The subject's current failures (forgotten once the window has passed and no lock holds). */
+  failureState(key: string, now: number, windowMs: number): Promise<FailureState>
+  /** Forgets a subject's failures (a successful login). */
+  clearFailures(key: string): Promise<void>
+
+  /** Puts an access token's `jti` on the revocation list until `expiresAt` (ms). */
+
+  revokeAccessToken(jti: string, expiresAt: number): Promise<void>
+  isAccessTokenRevoked(jti: string): Promise<boolean>
+}

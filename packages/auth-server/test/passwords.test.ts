@@ -1,0 +1,48 @@
+import argon2 from 'argon2'
+import t from 'tap'
+import { SecretHasher } from '../src/clients/secrets.js'
+import { hashPassword, PASSWORD_PARAMS, verifyPassword } from '../src/users/passwords.js'
+
+t.test('passwords are argon2id with at least OWASP parameters', async (t) => {
+  const hash = await hashPassword('pw-123456')
+  t.match(hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/)
+  t.same(await verifyPassword(hash, 'pw-123456'), { ok: true })
+  t.same(await verifyPassword(hash, 'wrong'), { ok: false })
+})
+
+t.test('an outdated hash is upgraded on a successful login', async (t) => {
+  const weak = await argon2.hash('pw-123456', { type: argon2.argon2i, memoryCost: 4096, timeCost: 1, parallelism: 1 })
+  const check = await verifyPassword(weak, 'pw-123456')
+  t.equal(check.ok, true)
+  t.match(check.rehash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/)
+  t.equal(argon2.needsRehash(check.rehash!, PASSWORD_PARAMS), false)
+})
+
+t.test('no user: the dummy check fails and costs real argon2 work', async (t) => {
+  const hash = await hashPassword('pw-123456')
+  const time = async (fn: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint()
+    await fn()
+    return Number(process.hrtime.bigint() - start) / 1e6
+  }
+  const real = await time(() => verifyPassword(hash, 'wrong'))
+  const dummy = await time(() => verifyPassword(undefined, 'wrong'))
+  t.same(await verifyPassword(undefined, 'anything'), { ok: false })
+  t.ok(dummy > real / 3, `dummy ${dummy.toFixed(1)} ms vs real ${real.toFixed(1)} ms`)
+})
+
+t.test('over-long passwords are refused without hashing', async (t) => {
+  t.same(await verifyPassword(await hashPassword('x'.repeat(10)), 'x'.repeat(2000)), { ok: false })
+})
+
+t.test('client secrets: keyed hash, constant-time check', async (t) => {
+  const hasher = new SecretHasher(Buffer.alloc(32, 7))
+  const stored = hasher.hash('s3cret')
+  t.match(stored, /^hmac-sha256\$[A-Za-z0-9_-]{43}$/)
+  t.notMatch(stored, 's3cret')
+  t.equal(hasher.verify('s3cret', stored), true)
+  t.equal(hasher.verify('s3cret!', stored), false)
+  t.equal(hasher.verify('s3cret', undefined), false)
+  t.not(new SecretHasher(Buffer.alloc(32, 8)).hash('s3cret'), stored, 'the key matters')
+  t.throws(() => new SecretHasher(Buffer.alloc(8)), TypeError)
+})

@@ -1,0 +1,108 @@
+// buildApp: the resource API as a Fastify instance, configured but not listening.
+import { corsHook, createVerifier, routeLatency, tollgate, type Verifier } from '@tollgate/shared'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+
+import { type Logger, pino } from 'pino'
+import type { ResourceConfig } from './config.js'
+import { ApiMetrics } from './metrics.js'
+import { NoteBook } from './notes.js'
+import { notesRoutes } from './routes/notes.js'
+
+export interface ResourceAppOptions {
+  readonly config: ResourceConfig
+  /** A ready verifier (tests); by default one is created from the config. */
+  readonly verifier?: Verifier
+  /** A pino logger, or false for none; by default JSON logs at config.logLevel. */
+  readonly logger?: Logger | false
+}
+
+const VERBOSE = new Set(['info', 'debug', 'trace'])
+
+/**
+ * @example
+ * const app = await buildApp({ config: loadConfig() })
+ * await app.listen({ port: 3001 })
+ */
+export async function buildApp(options: ResourceAppOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const log =
+    options.logger === false
+      ? pino({ level: 'silent' })
+      : (options.logger ??
+        pino({
+          level: config.logLevel,
+          redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+        }))
+  // Fastify logs each request (and creates a child logger and response listeners for it) only when that is wanted:
+  // at warn and above our own log lines carry the request id instead.
+  const app = Fastify({
+    ...(VERBOSE.has(log.level) ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: 16 * 1024,
+    // Fastify's own counter ids, or the caller's X-Request-Id: cheaper than a UUID per request.
+    requestIdHeader: 'x-request-id',
+
+  })
+  const metrics = new ApiMetrics()
+  const verifier =
+    options.verifier ??
+    createVerifier({
+      issuer: config.issuer,
+      audience: config.audience,
+      ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
+      jwks: { maxAgeMs: config.jwksMaxAgeMs, cooldownMs: config.jwksCooldownMs, timeoutMs: config.jwksTimeoutMs },
+      onJwksFetch: (event) => {
+        metrics.jwksFetches.inc({ outcome: event.ok ? 'ok' : 'error' })
+        if (!event.ok) {
+          metrics.jwksFailures.inc()
+          log.warn({ reason: event.error?.message, keys: event.keys }, 'JWKS fetch failed; keeping the last good keys')
+        }
+      },
+    })
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode ?? 500
+    if (status >= 500) {
+      log.error({ reqId: request.id, err }, 'unhandled error')
+      return reply.code(500).send({ error: 'server_error', error_description: 'internal error' })
+    }
+    return reply.code(status).send({ error: 'invalid_request', error_description: err.message })
+  })
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  )
+
+  if (config.corsOrigins.length > 0) {
+    const origins = new Set(config.corsOrigins)
+    app.addHook('onRequest', corsHook({ allowed: (origin) => origins.has(origin) }))
+    app.options('*', async (_request, reply) => reply.code(204).send())
+  }
+  await app.register(tollgate, {
+    verifier,
+    audience: config.audience,
+    onReject: (err) => metrics.tokensRefused.inc({ code: err.code }),
+  })
+  routeLatency(app, (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds))
+
+  app.get('/metrics', async (_request, reply) =>
+    reply
+      .type(metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(await metrics.registry.metrics()),
+  )
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    // Keys are fetched lazily; readiness is the moment the first JWKS fetch succeeds.
+    if (!verifier.keys.loaded) await verifier.keys.refresh().catch(() => {})
+    const ready = verifier.keys.loaded
+    return reply
+      .code(ready ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ status: ready ? 'ready' : 'not ready', keys: ready ? 'ok' : 'not loaded' })
+  })
+
+  await app.register(notesRoutes, { notes: new NoteBook() })
+  return app
+}

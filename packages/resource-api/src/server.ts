@@ -1,0 +1,27 @@
+// Entry point of the resource API: configuration, then listen; graceful shutdown on SIGTERM/SIGINT.
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type ResourceConfig } from './config.js'
+
+let config: ResourceConfig
+try {
+  config = loadConfig()
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`resource-api: invalid configuration: ${err.message}\n`)
+    process.exit(1)
+  }
+  throw err
+}
+
+const log = pino({
+  level: config.logLevel,
+  redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+})
+const app = await buildApp({ config, logger: log })
+closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+  if (err) log.error({ err }, 'shutting down after an error')
+  await app.close()
+})
+await app.listen({ port: config.port, host: config.host })

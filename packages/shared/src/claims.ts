@@ -1,0 +1,56 @@
+// The claims of a Tollgate access token (RFC 9068) and helpers to read them.
+
+/**
+ * Claims of a verified Tollgate access token. `auth_time` and `roles` are present
+ * for tokens issued to a user; a service token (client_credentials) has
+ * `sub === client_id` and neither.
+ */
+export interface AccessTokenClaims {
+  readonly iss: string
+  readonly sub: string
+  readonly aud: string | readonly string[]
+  readonly exp: number
+  readonly iat: number
+  readonly jti: string
+  readonly client_id: string
+  readonly scope: string
+  readonly auth_time?: number
+  readonly roles?: readonly string[]
+  readonly [claim: string]: unknown
+}
+
+/** What a protected route sees about its caller. */
+export interface AuthContext {
+  readonly claims: AccessTokenClaims
+  readonly subject: string
+  readonly clientId: string
+  readonly scopes: ReadonlySet<string>
+  /** True when every given scope was granted. */
+  hasScope(...scopes: string[]): boolean
+}
+
+/** Splits an OAuth `scope` string (RFC 6749 §3.3) into its distinct tokens. */
+export function parseScope(scope: string | undefined): Set<string> {
+  const out = new Set<string>()
+  if (!scope) return out
+  for (const s of scope.split(' ')) if (s) out.add(s)
+  return out
+}
+
+/**
+ * Builds the `request.auth` view of verified claims.
+ *
+ * @example
+ * const auth = authContext(await verifier.verify(token))
+ * if (!auth.hasScope('notes:read')) throw new InsufficientScopeError(['notes:read'])
+ */
+export function authContext(claims: AccessTokenClaims): AuthContext {
+  const scopes = parseScope(claims.scope)
+  return {
+    claims,
+    subject: claims.sub,
+    clientId: claims.client_id,
+    scopes,
+    hasScope: (...wanted) => wanted.every((s) => scopes.has(s)),
+  }
+}
