@@ -251,7 +251,6 @@ try {
   }
   const cold = {}
 
-
   const coldTargets = {
     helloFastify: [path.join(here, 'servers/hello.mjs'), {}, '/'],
     authMemory: [authEntry, { ...quiet, BOOTSTRAP_FILE: clientsOnly, KEYS_DIR: path.join(dir, 'keys') }, '/readyz'],

@@ -59,7 +59,6 @@ t.test('sign in and see notes', async (t) => {
     timeout: 10_000,
   })
   t.match(await text(tab1, '#sessions'), /demo-web/)
-
 })
 
 t.test('the refresh token is never readable by the page', async (t) => {

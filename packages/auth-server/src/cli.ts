@@ -1,5 +1,6 @@
 // `tollgate`: the admin CLI. Configured by the same environment as the server (REDIS_URL, KEYS_DIR, …).
 import { Command, CommanderError } from 'commander'
+import { adminCommands } from './cli/admin.js'
 import { keysCommands } from './cli/keys.js'
 import { CliError, type Output, output } from './cli/output.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
@@ -16,6 +17,7 @@ const context = (): { config: Config; out: Output } => {
   return { config, out: output(Boolean(program.opts().json)) }
 }
 
+adminCommands(program, context)
 keysCommands(program, context)
 
 try {

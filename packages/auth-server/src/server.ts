@@ -47,7 +47,6 @@ async function main(): Promise<void> {
   if (config.redisUrl || config.redisClusterNodes) import('./store/redis/redis-store.js').catch(() => {})
   const log = pino(loggerOptions(config.logLevel) as object)
 
-
   const keystore = await Keystore.open({
     dir: config.keysDir,
     log,

@@ -1,5 +1,5 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
-import { corsHook, createVerifier, routeLatency, tollgate, type Verifier } from '@tollgate/shared'
+import { corsHook, createVerifier, lazyDocs, routeLatency, tollgate, type Verifier } from '@tollgate/shared'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
 import { type Logger, pino } from 'pino'
@@ -17,6 +17,15 @@ export interface ResourceAppOptions {
 }
 
 const VERBOSE = new Set(['info', 'debug', 'trace'])
+
+const status = {
+  type: 'object',
+  properties: { status: { type: 'string' }, keys: { type: 'string' } },
+  required: ['status'],
+} as const
+/** Probes and metrics answer fixed shapes: no schema compiler needed on their first (cold-start) request. */
+const plainJson = () => (data: unknown) => JSON.stringify(data)
+const plainText = () => (data: unknown) => String(data)
 
 /**
  * @example
@@ -40,7 +49,6 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     bodyLimit: 16 * 1024,
     // Fastify's own counter ids, or the caller's X-Request-Id: cheaper than a UUID per request.
     requestIdHeader: 'x-request-id',
-
   })
   const metrics = new ApiMetrics()
   const verifier =
@@ -78,6 +86,27 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     app.addHook('onRequest', corsHook({ allowed: (origin) => origins.has(origin) }))
     app.options('*', async (_request, reply) => reply.code(204).send())
   }
+  lazyDocs(app, {
+    openapi: {
+      info: { title: 'Tollgate resource API', version: '0.1.0' },
+      servers: [{ url: config.audience }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: `An access token from ${config.issuer} for audience ${config.audience}`,
+          },
+        },
+      },
+    },
+    load: async () => ({
+      fastify: (await import('fastify')).default as never,
+      swagger: (await import('@fastify/swagger')).default,
+      swaggerUi: (await import('@fastify/swagger-ui')).default,
+    }),
+  })
   await app.register(tollgate, {
     verifier,
     audience: config.audience,
@@ -85,15 +114,35 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   })
   routeLatency(app, (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds))
 
-  app.get('/metrics', async (_request, reply) =>
-    reply
-      .type(metrics.registry.contentType)
-      .header('cache-control', 'no-store')
-      .send(await metrics.registry.metrics()),
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format)',
+        tags: ['health'],
+        produces: ['text/plain'],
+        response: { 200: { type: 'string' } },
+      },
+      serializerCompiler: plainText,
+    },
+    async (_request, reply) =>
+      reply
+        .type(metrics.registry.contentType)
+        .header('cache-control', 'no-store')
+        .send(await metrics.registry.metrics()),
   )
 
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_request, reply) => {
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: status } }, serializerCompiler: plainJson },
+    async () => ({ status: 'ok' }),
+  )
+  const readiness = {
+    summary: 'Readiness: the JWKS has been loaded',
+    tags: ['health'],
+    response: { 200: status, 503: status },
+  }
+  app.get('/readyz', { schema: readiness, serializerCompiler: plainJson }, async (_request, reply) => {
     // Keys are fetched lazily; readiness is the moment the first JWKS fetch succeeds.
     if (!verifier.keys.loaded) await verifier.keys.refresh().catch(() => {})
     const ready = verifier.keys.loaded

@@ -18,4 +18,13 @@ export {
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
 export { routeLatency } from './route-latency.js'
+export {
+  DiscoveryError,
+  TokenClient,
+  TokenClientError,
+  type TokenClientOptions,
+  TokenEndpointError,
+  TokenRequestError,
+  type TokenSet,
+} from './token-client.js'
 export { createVerifier, metadataUrl, type Verifier, type VerifierOptions } from './verifier.js'

@@ -110,7 +110,45 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
     throw err
   }
 
-  const schema = { summary: 'Authorization endpoint (code + PKCE S256)', tags: ['oauth'], produces: ['text/html'] }
+  // Parameters are documented, not typed: every mistake in them must reach the handler, which answers with an
+  // error page or an error redirect (RFC 6749 §4.1.2.1), never a JSON validation error.
+  const param = (description: string) => ({ description })
+  const authorizeParams = {
+    response_type: param('must be `code`'),
+    client_id: param('the client'),
+    redirect_uri: param('exactly one of the client’s registered redirect URIs'),
+    scope: param('space-separated; `openid` for an ID token'),
+    state: param('returned unchanged'),
+    code_challenge: param('PKCE S256 challenge (RFC 7636); required for public clients'),
+    code_challenge_method: param('must be `S256`'),
+    nonce: param('echoed in the ID token'),
+    resource: param('RFC 8707 resource indicator (the audience)'),
+  }
+  const htmlPage = { type: 'string', description: 'an HTML page' }
+  const redirect = { type: 'null', description: 'to redirect_uri with `code`, `state`, `iss` (or `error`)' }
+  const schema = {
+    summary: 'Authorization endpoint (code + PKCE S256)',
+    tags: ['oauth'],
+    produces: ['text/html'],
+    querystring: { type: 'object', properties: authorizeParams },
+    response: { 200: { ...htmlPage, description: 'the sign-in page' }, 303: redirect, 400: htmlPage },
+  }
+  const postSchema = {
+    summary: 'Sign-in form submission of the authorization endpoint',
+    tags: ['oauth'],
+    produces: ['text/html'],
+    consumes: ['application/x-www-form-urlencoded'],
+    body: {
+      type: 'object',
+      properties: {
+        ...authorizeParams,
+        username: param('the user'),
+        password: param('the password'),
+        csrf: param('the form’s anti-forgery token'),
+      },
+    },
+    response: { 303: redirect, 400: htmlPage, 401: htmlPage, 403: htmlPage, 429: htmlPage },
+  }
 
   app.get('/oauth/authorize', { schema }, async (request, reply) => {
     const params = request.query as FormBody
@@ -125,7 +163,8 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
 
   app.post(
     '/oauth/authorize',
-    { schema: { ...schema, consumes: ['application/x-www-form-urlencoded'] } },
+    { schema: postSchema },
+
     async (request, reply) => {
       const form = (request.body ?? {}) as FormBody
       let req: AuthorizationRequest

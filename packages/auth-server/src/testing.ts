@@ -1,0 +1,216 @@
+// @tollgate/auth-server/testing: the real auth server, in-process, for other teams' integration tests.
+import { createServer } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import { applyBootstrap } from './bootstrap.js'
+import type { ClientInput } from './clients/client.js'
+import { generateSecret, SecretHasher } from './clients/secrets.js'
+import { loadConfig } from './config.js'
+import type { ServerContext } from './context.js'
+import { Keystore } from './keys/keystore.js'
+import { MemoryStore } from './store/memory/memory-store.js'
+import { ID_TOKEN_TTL } from './tokens/signer.js'
+import type { UserInput } from './users/user.js'
+
+export type { ClientInput } from './clients/client.js'
+export type { UserInput } from './users/user.js'
+
+export interface TestIssuerOptions {
+  /** Clients to register. Default: one confidential client, {@link TestIssuer.client}. */
+  readonly clients?: ClientInput[]
+  /** Users who can sign in with the password grant. Default: none. */
+  readonly users?: UserInput[]
+  /** Access-token lifetime in seconds. Default 300. */
+  readonly accessTokenTtl?: number
+  /**
+   * Start the clock at this time and keep it still until {@link TestClock.advance} or {@link TestClock.set} moves it.
+   * Default: the clock follows real time (and can still be moved forward).
+   */
+  readonly now?: number | Date
+  /** Audience of the default client and of minted tokens. Default `https://api.test`. */
+  readonly audience?: string
+  /** Scopes of the default client. Default `openid profile email`. */
+  readonly scopes?: readonly string[]
+  /** Any other auth-server setting, by its environment name (e.g. `REFRESH_IDLE_TTL`, `REFRESH_REUSE_GRACE`). */
+  readonly env?: Record<string, string>
+  /** Log level of the server's JSON logs on stdout (e.g. `warn`). Default: no logs. */
+
+  readonly logLevel?: string
+}
+
+/** The issuer's clock: every timestamp, TTL and expiry in the server follows it. */
+export interface TestClock {
+  /** Epoch milliseconds. */
+  now(): number
+  /** Moves time forward (seconds). */
+  advance(seconds: number): void
+  /** Sets the time (it stays still from then on until moved again). */
+  set(time: number | Date): void
+}
+
+export interface MintOptions {
+  /** Default `test-user`. */
+  readonly sub?: string
+  /** Space-separated string or list. Default: no scopes. */
+  readonly scope?: string | readonly string[]
+  /** Default: the issuer's `audience` option. */
+  readonly audience?: string | readonly string[]
+  /** Default: the default client's id. */
+  readonly clientId?: string
+  readonly roles?: readonly string[]
+  /** Lifetime in seconds; 0 or negative mints an already expired token. Default `accessTokenTtl`. */
+  readonly expiresIn?: number
+}
+
+export interface TestIssuer {
+  /** The issuer URL (`iss` of every token), where discovery metadata lives. */
+  readonly url: string
+  readonly tokenEndpoint: string
+  readonly jwksUri: string
+  /** The default client (when no `clients` were given): client_credentials, password and refresh_token grants. */
+  readonly client: { readonly clientId: string; readonly clientSecret: string; readonly audience: string }
+  /** The Fastify instance, for `inject()`. */
+  readonly app: FastifyInstance
+  readonly clock: TestClock
+  /** Signs an access token exactly as the token endpoint would, with these claims. */
+  mintAccessToken(options?: MintOptions): Promise<string>
+  /** Adds a signing key that is published and signs at once; the previous key stays published. Returns its `kid`. */
+  rotateKeys(): Promise<string>
+  /** Ends every session (refresh-token family) of a user, by username; returns how many ended. */
+  endSessions(username: string): Promise<number>
+  close(): Promise<void>
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function testClock(start: number | Date | undefined): TestClock {
+  let frozen = start === undefined ? undefined : Number(start)
+  let offset = 0
+  return {
+    now: () => (frozen === undefined ? Date.now() + offset : frozen),
+    advance(seconds) {
+      if (frozen === undefined) offset += seconds * 1000
+      else frozen += seconds * 1000
+    },
+    set(time) {
+      frozen = Number(time)
+    },
+  }
+}
+
+const list = (v: string | readonly string[] | undefined): string[] =>
+  v === undefined ? [] : typeof v === 'string' ? v.split(' ').filter(Boolean) : [...v]
+
+/**
+ * Starts the real Tollgate auth server in this process, on a free port of 127.0.0.1, with the in-memory store and
+ * keys held in memory: the same code paths as production, ready in milliseconds.
+ *
+ * @example
+ * const issuer = await createTestIssuer({ audience: 'http://orders.test', scopes: ['orders:read'] })
+ * t.teardown(() => issuer.close())
+ * const token = await issuer.mintAccessToken({ scope: 'orders:read' })
+ */
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  const clock = testClock(options.now)
+  const audience = options.audience ?? 'https://api.test'
+  const defaultClient = {
+    clientId: 'test-client',
+    clientSecret: generateSecret(),
+    audience,
+  }
+  const clients: ClientInput[] = options.clients ?? [
+    {
+      client_id: defaultClient.clientId,
+      client_secret: defaultClient.clientSecret,
+      grant_types: ['client_credentials', 'password', 'refresh_token'],
+      scopes: [...(options.scopes ?? ['openid', 'profile', 'email'])],
+      audiences: [audience],
+    },
+  ]
+
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const config = loadConfig({
+      LOG_LEVEL: options.logLevel ?? 'warn',
+      TOKEN_RATE_LIMIT: '0',
+      KEY_PUBLISH_DELAY: '0',
+      ...options.env,
+      ISSUER: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...(options.accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) }),
+    })
+    const store = new MemoryStore({ now: clock.now })
+    const keystore = await Keystore.open({
+      dir: undefined,
+      now: clock.now,
+      publishDelayMs: 0,
+      retireAfterMs: (Math.max(config.accessTokenTtl, ID_TOKEN_TTL) + 60) * 1000,
+    })
+    const secretKey = Buffer.from(generateSecret(), 'base64url')
+    await applyBootstrap({ clients, users: options.users ?? [] }, store, new SecretHasher(secretKey), clock.now())
+    const app = await buildApp({
+      config,
+      store,
+      keystore,
+      secretKey,
+      now: clock.now,
+      ...(options.logLevel ? {} : { logger: false }),
+    })
+    try {
+      await app.listen({ port, host: '127.0.0.1' })
+    } catch (err) {
+      await app.close()
+      // Another process took the port between probing and listening: try another.
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue
+      throw err
+    }
+    const ctx = (app as FastifyInstance & { ctx: ServerContext }).ctx
+    await ctx.metrics.load()
+
+    return {
+      url,
+      tokenEndpoint: `${url}/oauth/token`,
+      jwksUri: `${url}/.well-known/jwks.json`,
+      client: defaultClient,
+      app,
+      clock,
+      async mintAccessToken(mint = {}) {
+        const issued = await ctx.signer.accessToken(
+          {
+            sub: mint.sub ?? 'test-user',
+            clientId: mint.clientId ?? clients[0]?.client_id ?? defaultClient.clientId,
+            scope: list(mint.scope),
+            audience: mint.audience === undefined ? [audience] : list(mint.audience),
+            ...(mint.roles ? { roles: mint.roles } : {}),
+          },
+          mint.expiresIn ?? config.accessTokenTtl,
+        )
+        return issued.token
+      },
+      async rotateKeys() {
+        return (await keystore.rotate()).kid
+      },
+      async endSessions(username) {
+        const user = await store.findUserByUsername(username)
+        if (!user) throw new Error(`no user "${username}"`)
+        return store.revokeUserSessions(user.sub)
+      },
+      async close() {
+        await app.close()
+        keystore.close()
+        await store.close()
+      },
+    }
+  }
+}

@@ -1,0 +1,311 @@
+// TokenClient: gets access tokens from a Tollgate (or any RFC 6749) token endpoint for a service or an app, caches
+// them until shortly before they expire, and never sends two token requests at once.
+
+/** What the token endpoint answered (RFC 6749 §5.1). */
+export interface TokenSet {
+  readonly accessToken: string
+  readonly tokenType: string
+  /** Epoch milliseconds, from `expires_in` (or `defaultExpiresIn` when the server sent none). */
+  readonly expiresAt: number
+  readonly scope?: string
+  readonly refreshToken?: string
+  readonly idToken?: string
+}
+
+export interface TokenClientOptions {
+  /** The issuer URL: the token endpoint is discovered from its RFC 8414 (or OIDC) metadata. */
+  readonly issuer?: string | URL
+  /** The token endpoint, when known (skips discovery). One of `issuer` or `tokenEndpoint` is required. */
+  readonly tokenEndpoint?: string | URL
+  readonly clientId: string
+  /** Omit for a public client. */
+  readonly clientSecret?: string
+  /** How the secret is sent. Default `client_secret_basic` (or `none` without a secret). */
+  readonly authMethod?: 'client_secret_basic' | 'client_secret_post' | 'none'
+  /** Requested scope: a space-separated string or a list. Default: whatever the server grants. */
+  readonly scope?: string | readonly string[]
+  /** RFC 8707 resource indicator: the API the token is for. */
+  readonly resource?: string
+  /**
+   * A refresh token: the client then uses the `refresh_token` grant and keeps the rotated token it gets back each
+   * time (see `onRefreshToken` to persist it). Without one it uses `client_credentials`.
+   */
+  readonly refreshToken?: string
+  /** Called with every new refresh token the server returns (rotation), before `getToken` resolves. */
+  readonly onRefreshToken?: (refreshToken: string) => void | Promise<void>
+  /** A cached token is replaced this long before it expires. Default 30 s (at most half its lifetime). */
+  readonly expiryMarginMs?: number
+  /** Retries after a network error, a timeout or a 5xx. Default 3; never after a 4xx. */
+  readonly retries?: number
+  /** First backoff delay; doubles each retry, with full jitter, capped by `maxRetryDelayMs`. Default 100 ms. */
+  readonly retryDelayMs?: number
+  readonly maxRetryDelayMs?: number
+  /** Per-request timeout. Default 5 s. */
+  readonly timeoutMs?: number
+  readonly fetch?: typeof fetch
+  /** Clock in milliseconds, for tests. */
+  readonly now?: () => number
+}
+
+/** Base class of every error a TokenClient throws. */
+export class TokenClientError extends Error {
+  override name = 'TokenClientError'
+}
+
+/** The token endpoint refused the request with an OAuth error (RFC 6749 §5.2). Not retried. */
+export class TokenEndpointError extends TokenClientError {
+  override name = 'TokenEndpointError'
+  constructor(
+    /** The OAuth `error` code, e.g. `invalid_client`, `invalid_grant`. */
+    readonly error: string,
+    readonly status: number,
+    readonly description?: string,
+  ) {
+    super(`token endpoint answered ${status} ${error}${description ? `: ${description}` : ''}`)
+  }
+}
+
+/** The server could not be reached or kept failing (network error, timeout, 5xx) after every retry. */
+export class TokenRequestError extends TokenClientError {
+  override name = 'TokenRequestError'
+  constructor(
+    message: string,
+    /** The last HTTP status, when there was an answer. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+/** Discovery failed for good: no metadata, wrong issuer, or no token endpoint. */
+export class DiscoveryError extends TokenClientError {
+  override name = 'DiscoveryError'
+}
+
+/** A failure that is worth another try: network errors, timeouts, 5xx. */
+class Retryable extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function retryAfter(header: string | null): number | undefined {
+  if (!header) return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(header)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+/**
+ * Access tokens for one client, always fresh, one request at a time.
+ *
+ * @example
+ * const tokens = new TokenClient({ issuer: 'https://auth.example', clientId: 'orders-svc', clientSecret, scope: 'stock:read' })
+ * await fetch(stockUrl, { headers: { authorization: `Bearer ${await tokens.getToken()}` } })
+ */
+export class TokenClient {
+  readonly #options: TokenClientOptions
+  readonly #fetch: typeof fetch
+  readonly #now: () => number
+  #tokenEndpoint: Promise<string> | undefined
+  #refreshToken: string | undefined
+  #current: TokenSet | undefined
+  #inFlight: Promise<TokenSet> | undefined
+
+  constructor(options: TokenClientOptions) {
+    if (!options.issuer && !options.tokenEndpoint) throw new TypeError('TokenClient needs `issuer` or `tokenEndpoint`')
+    if (!options.clientId) throw new TypeError('TokenClient needs `clientId`')
+    if (options.authMethod && options.authMethod !== 'none' && !options.clientSecret) {
+      throw new TypeError(`authMethod ${options.authMethod} needs a clientSecret`)
+    }
+    this.#options = options
+    this.#fetch = options.fetch ?? globalThis.fetch
+    this.#now = options.now ?? Date.now
+    this.#refreshToken = options.refreshToken
+    if (options.tokenEndpoint) this.#tokenEndpoint = Promise.resolve(String(options.tokenEndpoint))
+  }
+
+  /** The current refresh token (the latest rotation), if this client uses the refresh grant. */
+  get refreshToken(): string | undefined {
+    return this.#refreshToken
+  }
+
+  /** An access token valid for at least the expiry margin: from the cache, or from one shared token request. */
+  async getToken(): Promise<string> {
+    return (await this.getTokenSet()).accessToken
+  }
+
+  /** Like {@link getToken}, with everything the server returned. */
+  getTokenSet(): Promise<TokenSet> {
+    const current = this.#current
+    if (current && this.#now() < current.expiresAt - this.#margin(current)) return Promise.resolve(current)
+    this.#inFlight ??= this.#request().finally(() => {
+      this.#inFlight = undefined
+    })
+    return this.#inFlight
+  }
+
+  /** Forgets the cached access token (e.g. after a resource server answered 401); the next call fetches a new one. */
+  invalidate(): void {
+    this.#current = undefined
+  }
+
+  #margin(token: TokenSet & { lifetime?: number }): number {
+    const wanted = this.#options.expiryMarginMs ?? 30_000
+    return Math.min(wanted, (token.lifetime ?? Number.POSITIVE_INFINITY) / 2)
+  }
+
+  async #request(): Promise<TokenSet> {
+    const endpoint = await this.#endpoint()
+    const o = this.#options
+    const form = new URLSearchParams()
+    const refresh = this.#refreshToken
+    if (refresh) {
+      form.set('grant_type', 'refresh_token')
+      form.set('refresh_token', refresh)
+    } else {
+      form.set('grant_type', 'client_credentials')
+    }
+    if (o.scope !== undefined) form.set('scope', typeof o.scope === 'string' ? o.scope : o.scope.join(' '))
+    if (o.resource !== undefined) form.set('resource', o.resource)
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    }
+    const method = o.authMethod ?? (o.clientSecret ? 'client_secret_basic' : 'none')
+    if (method === 'client_secret_basic') {
+      // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
+      const encode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
+      const pair = `${encode(o.clientId)}:${encode(o.clientSecret as string)}`
+      headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`
+    } else {
+      form.set('client_id', o.clientId)
+      if (method === 'client_secret_post') form.set('client_secret', o.clientSecret as string)
+    }
+
+    const started = this.#now()
+    const body = await this.#withRetries(async () => {
+      let res: Response
+      try {
+        res = await this.#fetch(endpoint, {
+          method: 'POST',
+          headers,
+          body: form.toString(),
+          signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
+        })
+      } catch (err) {
+        throw new Retryable(`token request failed: ${(err as Error).message}`, undefined, undefined, { cause: err })
+      }
+      const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
+      if (res.status >= 500) {
+        throw new Retryable(
+          `token endpoint answered ${res.status}`,
+          res.status,
+          retryAfter(res.headers.get('retry-after')),
+        )
+      }
+      if (!res.ok) {
+        const error = typeof json?.error === 'string' ? json.error : 'invalid_response'
+        const description = typeof json?.error_description === 'string' ? json.error_description : undefined
+        throw new TokenEndpointError(error, res.status, description)
+      }
+      if (!json || typeof json.access_token !== 'string' || typeof json.token_type !== 'string') {
+        throw new TokenRequestError('token endpoint answered without access_token and token_type', res.status)
+      }
+      return json
+    })
+
+    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60
+    const token: TokenSet & { lifetime: number } = {
+      accessToken: body.access_token as string,
+      tokenType: body.token_type as string,
+      expiresAt: started + expiresIn * 1000,
+      lifetime: expiresIn * 1000,
+      ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
+      ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
+      ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
+    }
+    if (token.refreshToken && token.refreshToken !== this.#refreshToken) {
+      this.#refreshToken = token.refreshToken
+      await o.onRefreshToken?.(token.refreshToken)
+    }
+    this.#current = token
+    return token
+  }
+
+  async #withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    const retries = this.#options.retries ?? 3
+    const base = this.#options.retryDelayMs ?? 100
+    const cap = this.#options.maxRetryDelayMs ?? 5_000
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt()
+      } catch (err) {
+        if (!(err instanceof Retryable)) throw err
+        if (i >= retries) {
+          throw new TokenRequestError(`${err.message} (after ${i + 1} attempts)`, err.status, { cause: err.cause })
+        }
+        const backoff = Math.random() * Math.min(cap, base * 2 ** i)
+        await sleep(Math.min(cap, Math.max(backoff, err.retryAfterMs ?? 0)))
+      }
+    }
+  }
+
+  #endpoint(): Promise<string> {
+    this.#tokenEndpoint ??= this.#discover().catch((err) => {
+      this.#tokenEndpoint = undefined // discovery is tried again on the next call
+      throw err
+    })
+    return this.#tokenEndpoint
+  }
+
+  /** RFC 8414 metadata first, then OIDC discovery; the `issuer` must be exactly the configured one. */
+  async #discover(): Promise<string> {
+    const issuer = String(this.#options.issuer).replace(/\/$/, '')
+    const url = new URL(issuer)
+    const path = url.pathname === '/' ? '' : url.pathname
+    const candidates = [
+      `${url.origin}/.well-known/oauth-authorization-server${path}`,
+      `${issuer}/.well-known/openid-configuration`,
+    ]
+    let lastError: Error | undefined
+    for (const candidate of candidates) {
+      const metadata = await this.#withRetries(async () => {
+        let res: Response
+        try {
+          res = await this.#fetch(candidate, {
+            headers: { accept: 'application/json' },
+            signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5_000),
+          })
+        } catch (err) {
+          throw new Retryable(`discovery failed: ${(err as Error).message}`, undefined, undefined, { cause: err })
+        }
+        if (res.status >= 500) throw new Retryable(`discovery: ${candidate} answered ${res.status}`, res.status)
+        if (!res.ok) return undefined
+        return (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
+      }).catch((err: Error) => {
+        lastError = err
+        return undefined
+      })
+      if (!metadata) continue
+      if (metadata.issuer !== issuer && metadata.issuer !== `${issuer}/`) {
+        throw new DiscoveryError(`metadata at ${candidate} names issuer ${String(metadata.issuer)}, not ${issuer}`)
+      }
+      if (typeof metadata.token_endpoint !== 'string') {
+        throw new DiscoveryError(`metadata at ${candidate} has no token_endpoint`)
+      }
+      return metadata.token_endpoint
+    }
+    if (lastError instanceof TokenRequestError) throw lastError
+    throw new DiscoveryError(`no authorization server metadata for ${issuer}`, { cause: lastError })
+  }
+}

@@ -1,0 +1,33 @@
+// `pnpm bench` cannot rot: CI runs every scenario for a second (--smoke). Speed is judged by the full run
+// (bench/RESULTS.md), never here; this only checks that each scenario runs and Tollgate answers it without errors.
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import { ROOT } from '../support/services.js'
+
+t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', async (t) => {
+  const child = spawn(process.execPath, ['bench/run.mjs', '--smoke'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000)
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearTimeout(timer)
+  t.equal(code, 0, stderr.slice(-2000))
+  for (const goal of [
+    'Resource API ≥ 0.8× bare Fastify hello',
+    'Resource API ≥ 3× `@fastify/jwt`',
+    'client_credentials ≥ 0.8× bare signing `/token`',
+    'client_credentials ≥ 2× oidc-provider',
+    'refresh with rotation in Redis ≥ 0.7× bare signing `/token`',
+    'p99 of `/healthz` during 32 concurrent logins < 20 ms',
+    'auth server cold start (in-memory) ≤ 1.5× bare Fastify',
+    'Redis memory per live session < 600 bytes',
+  ]) {
+    t.match(stdout, goal, `reports: ${goal}`)
+  }
+})

@@ -1,0 +1,211 @@
+// The `tollgate` admin CLI against a real redis-server, with the real auth server reading what it wrote.
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { tokenRequest } from '../support/fixtures.js'
+import { tollgate } from '../support/load.js'
+import { startRedis } from '../support/redis.js'
+import { startAuthServer } from '../support/services.js'
+
+const redis = await startRedis()
+t.teardown(() => redis.stop())
+const keysDir = path.join(await mkdtemp(path.join(tmpdir(), 'tollgate-cli-')), 'keys')
+const AUDIENCE = 'https://orders.example'
+const env = { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, KEYS_DIR: keysDir }
+const cli = (args: string[], input?: string) => tollgate(args, env, input)
+const json = async (args: string[], input?: string) => {
+  const result = await cli([...args, '--json'], input)
+  if (result.code !== 0) throw new Error(`tollgate ${args.join(' ')} exited ${result.code}: ${result.stderr}`)
+  return JSON.parse(result.stdout)
+}
+
+// Records written before the server starts: the server finds them in Redis, nothing else carries them over.
+const service = await json([
+  'clients',
+  'add',
+  'billing-svc',
+  '--grant',
+  'client_credentials',
+  '--scope',
+  'orders:read',
+  '--audience',
+  AUDIENCE,
+])
+const APP_SECRET = 'app-secret-from-stdin-0123456789abcdefghijkl'
+await json(
+  [
+    'clients',
+    'add',
+    'mobile-bff',
+    '--grant',
+    'password',
+    '--grant',
+    'refresh_token',
+    '--scope',
+    'orders:read',
+    '--audience',
+    AUDIENCE,
+    '--secret-stdin',
+  ],
+  `${APP_SECRET}\n`,
+)
+const APP = { id: 'mobile-bff', secret: APP_SECRET }
+const ALICE_PASSWORD = 'correct horse battery staple'
+const alice = await json(['users', 'add', 'alice', '--password-stdin', '--email', 'alice@example.com'], ALICE_PASSWORD)
+const bob = await json(['users', 'add', 'bob'])
+
+const auth = await startAuthServer({ env: { ...env, ISSUER: 'http://127.0.0.1' } })
+t.teardown(() => auth.stop())
+const tokenUrl = `${auth.url}/oauth/token`
+const login = (username: string, password: string) =>
+  tokenRequest(tokenUrl, { grant_type: 'password', username, password, scope: 'orders:read' }, APP)
+
+t.test('clients add generates a secret, prints it once, and the server accepts it', async (t) => {
+  t.match(service.client_secret, /^[A-Za-z0-9_-]{43}$/)
+  const { status, body } = await tokenRequest(
+    tokenUrl,
+    { grant_type: 'client_credentials' },
+    { id: 'billing-svc', secret: service.client_secret },
+  )
+  t.equal(status, 200)
+  t.equal(body.scope, 'orders:read')
+  const list = await json(['clients', 'list'])
+  t.same(list.map((c: { client_id: string }) => c.client_id).sort(), ['billing-svc', 'mobile-bff'])
+  t.notMatch(JSON.stringify(list), service.client_secret, 'list never shows a secret')
+  t.notMatch(JSON.stringify(list), APP_SECRET)
+})
+
+t.test('users add: a password from stdin, or a generated one printed once', async (t) => {
+  t.equal(alice.username, 'alice')
+  t.notOk('password' in alice, 'a password given on stdin is not echoed')
+  t.match(bob.password, /^[A-Za-z0-9_-]{43}$/)
+  t.equal((await login('alice', ALICE_PASSWORD)).status, 200)
+  t.equal((await login('bob', bob.password)).status, 200)
+  const users = await json(['users', 'list'])
+  t.same(
+    users.map((u: { username: string }) => u.username),
+    ['alice', 'bob'],
+  )
+  t.notMatch(JSON.stringify(users), /argon2/, 'no password hashes')
+  const human = await cli(['users', 'list'])
+  t.match(human.stdout, /^USERNAME\s+SUB/)
+})
+
+t.test('sessions list and sessions revoke --user end a user’s refresh tokens', async (t) => {
+  const first = await login('alice', ALICE_PASSWORD)
+  const second = await login('alice', ALICE_PASSWORD)
+  const bobs = await login('bob', bob.password)
+  const sessions = await json(['sessions', 'list', '--user', 'alice'])
+  t.ok(sessions.length >= 2)
+  t.ok(sessions.every((s: { client_id: string }) => s.client_id === 'mobile-bff'))
+
+  const one = await json(['sessions', 'revoke', '--user', 'alice', '--session', sessions[0].id])
+  t.equal(one.sessionsEnded, 1)
+  const revoked = await json(['sessions', 'revoke', '--user', 'alice'])
+  t.equal(revoked.sessionsEnded, sessions.length - 1)
+  for (const session of [first, second]) {
+    const refresh = await tokenRequest(
+      tokenUrl,
+      { grant_type: 'refresh_token', refresh_token: session.body.refresh_token as string },
+      APP,
+    )
+    t.equal(refresh.status, 400)
+    t.equal(refresh.body.error, 'invalid_grant')
+  }
+  t.same(await json(['sessions', 'list', '--user', 'alice']), [])
+  const other = await tokenRequest(
+    tokenUrl,
+    { grant_type: 'refresh_token', refresh_token: bobs.body.refresh_token as string },
+    APP,
+  )
+  t.equal(other.status, 200, 'other users keep their sessions')
+})
+
+t.test('users set-password replaces the password and ends sessions', async (t) => {
+  const session = await login('bob', bob.password)
+  const NEW = 'a brand new password for bob'
+  const changed = await json(['users', 'set-password', 'bob', '--password-stdin'], NEW)
+  t.ok(changed.sessionsEnded >= 1)
+  t.equal((await login('bob', bob.password)).body.error, 'invalid_grant', 'the old password stops working')
+  t.equal((await login('bob', NEW)).status, 200)
+  const refresh = await tokenRequest(
+    tokenUrl,
+    { grant_type: 'refresh_token', refresh_token: session.body.refresh_token as string },
+    APP,
+  )
+  t.equal(refresh.body.error, 'invalid_grant')
+})
+
+t.test('users disable refuses logins and ends sessions; enable restores them', async (t) => {
+  const session = await login('alice', ALICE_PASSWORD)
+  t.equal(session.status, 200)
+  const disabled = await json(['users', 'disable', 'alice'])
+  t.equal(disabled.disabled, true)
+  t.equal(disabled.sessionsEnded, 1)
+  t.equal((await login('alice', ALICE_PASSWORD)).body.error, 'invalid_grant')
+  await json(['users', 'enable', 'alice'])
+  t.equal((await login('alice', ALICE_PASSWORD)).status, 200)
+})
+
+t.test('clients remove: the client’s secret stops working once instances drop their cached copy', async (t) => {
+  const removed = await json(['clients', 'remove', 'billing-svc'])
+  t.same(removed, { client_id: 'billing-svc', removed: true })
+  t.same(
+    (await json(['clients', 'list'])).map((c: { client_id: string }) => c.client_id),
+    ['mobile-bff'],
+  )
+  // The server caches a client for at most 5 s.
+  await new Promise((resolve) => setTimeout(resolve, 5_500))
+  const { status, body } = await tokenRequest(
+    tokenUrl,
+    { grant_type: 'client_credentials' },
+    { id: 'billing-svc', secret: service.client_secret },
+  )
+  t.equal(status, 401)
+  t.equal(body.error, 'invalid_client')
+})
+
+t.test('keys rotate and keys list in the same KEYS_DIR the server uses', async (t) => {
+  const before = await json(['keys', 'list'])
+  t.equal(before.length, 1)
+  t.equal(before[0].state, 'active')
+  const rotated = await json(['keys', 'rotate'])
+  t.equal(rotated.state, 'pending')
+  const after = await json(['keys', 'list'])
+  t.same(after.map((k: { state: string }) => k.state).sort(), ['active', 'pending'])
+})
+
+t.test('mistakes get one clear line and a non-zero exit code', async (t) => {
+  const exists = await cli(['users', 'add', 'alice', '--password-stdin'], 'another password')
+  t.equal(exists.code, 1)
+  t.equal(exists.stderr, 'tollgate: user "alice" exists\n')
+
+  const short = await cli(['users', 'add', 'carol', '--password-stdin'], 'short')
+  t.equal(short.code, 1)
+  t.match(short.stderr, /password must be 8-1024 characters/)
+  t.notMatch(short.stderr, /short\b(?! )/, 'the password is not echoed')
+
+  const weak = await cli(
+    ['clients', 'add', 'x-svc', '--grant', 'client_credentials', '--audience', AUDIENCE, '--secret-stdin'],
+    'tooshort',
+  )
+  t.equal(weak.code, 1)
+  t.match(weak.stderr, /client_secret must be at least 32 characters/)
+  t.notMatch(weak.stderr, /tooshort/)
+
+  const missing = await cli(['sessions', 'list', '--user', 'nobody'])
+  t.equal(missing.code, 1)
+  t.equal(missing.stderr, 'tollgate: no user "nobody"\n')
+
+  const usage = await cli(['users', 'frobnicate'])
+  t.equal(usage.code, 2, 'usage mistakes exit 2')
+
+  const noRedis = await tollgate(['users', 'list'], { KEYS_DIR: keysDir, REDIS_URL: undefined })
+  t.equal(noRedis.code, 1)
+  t.match(noRedis.stderr, /REDIS_URL .* is not set/)
+
+  const down = await tollgate(['users', 'list'], { KEYS_DIR: keysDir, REDIS_URL: 'redis://127.0.0.1:1' })
+  t.equal(down.code, 1)
+  t.match(down.stderr, /^tollgate: /)
+})

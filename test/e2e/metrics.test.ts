@@ -1,0 +1,140 @@
+// /metrics on both services, scraped as Prometheus would: the counters an operator alerts on exist and move.
+import { generateKeyPair, SignJWT } from 'jose'
+import t from 'tap'
+
+import { ALICE, bootstrapDir, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
+import { freePort } from '../support/ports.js'
+import { startRedis } from '../support/redis.js'
+import { startAuthServer, startResourceApi } from '../support/services.js'
+
+const redis = await startRedis()
+t.teardown(() => redis.stop())
+const apiPort = await freePort()
+const audience = `http://127.0.0.1:${apiPort}`
+const { file, keysDir } = await bootstrapDir(audience)
+const authPort = await freePort()
+const auth = await startAuthServer({
+  port: authPort,
+  env: {
+    ISSUER: `http://127.0.0.1:${authPort}`,
+
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: redis.prefix,
+    BOOTSTRAP_FILE: file,
+    KEYS_DIR: keysDir,
+    REFRESH_REUSE_GRACE: '0',
+    LOGIN_DELAY_AFTER: '100',
+    LOGIN_MAX_FAILURES: '3',
+  },
+})
+t.teardown(() => auth.stop())
+const api = await startResourceApi({ port: apiPort, env: { ISSUER: auth.url, AUDIENCE: audience, JWKS_COOLDOWN: '0' } })
+t.teardown(() => api.stop())
+const tokenUrl = `${auth.url}/oauth/token`
+
+/** Prometheus text → sample value by `name{labels}` (labels as written). */
+async function scrape(url: string): Promise<{ type: string; samples: Map<string, number> }> {
+  const res = await fetch(`${url}/metrics`)
+  const samples = new Map<string, number>()
+  for (const line of (await res.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue
+    const at = line.lastIndexOf(' ')
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
+  }
+  return { type: res.headers.get('content-type') ?? '', samples }
+}
+
+/** Sum of a metric's samples whose labels include every given pair. */
+function total(samples: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0
+  for (const [key, value] of samples) {
+    const [metric, rest = ''] = key.split('{')
+    if (metric !== name) continue
+    if (Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) sum += value
+  }
+  return sum
+}
+
+const login = (username: string, password: string) =>
+  tokenRequest(tokenUrl, {
+    grant_type: 'password',
+    client_id: WEB.id,
+    username,
+    password,
+    scope: 'openid notes:read',
+  })
+
+t.test('auth server: tokens, refreshes, reuse, login failures, lockouts, latency, store errors', async (t) => {
+  const before = (await scrape(auth.url)).samples
+  t.equal((await tokenRequest(tokenUrl, { grant_type: 'client_credentials' }, SERVICE)).status, 200)
+  const session = await login(ALICE.username, ALICE.password)
+  const first = session.body.refresh_token as string
+  const rotated = await tokenRequest(tokenUrl, { grant_type: 'refresh_token', client_id: WEB.id, refresh_token: first })
+  t.equal(rotated.status, 200)
+  t.equal(
+    (await tokenRequest(tokenUrl, { grant_type: 'refresh_token', client_id: WEB.id, refresh_token: first })).body.error,
+    'invalid_grant',
+    'the spent token again: reuse',
+  )
+  for (let i = 0; i < 3; i++) await login('bob', 'not-bobs-password')
+
+  const { type, samples } = await scrape(auth.url)
+  t.match(type, /^text\/plain; version=0\.0\.4/)
+  const delta = (name: string, labels?: Record<string, string>) =>
+    total(samples, name, labels) - total(before, name, labels)
+  t.equal(delta('tollgate_tokens_issued_total', { grant: 'client_credentials', client_id: SERVICE.id }), 1)
+  t.equal(delta('tollgate_tokens_issued_total', { grant: 'password', client_id: WEB.id }), 1)
+  t.equal(delta('tollgate_tokens_issued_total', { grant: 'refresh_token', client_id: WEB.id }), 1)
+  t.equal(delta('tollgate_refresh_total', { outcome: 'rotated' }), 1)
+  t.equal(delta('tollgate_refresh_reuse_detected_total', { client_id: WEB.id }), 1)
+  t.equal(delta('tollgate_login_failures_total'), 3)
+  t.equal(delta('tollgate_account_lockouts_total'), 1)
+  t.ok(delta('tollgate_http_request_duration_seconds_count', { route: '/oauth/token', status: '200' }) >= 3)
+  t.ok(total(samples, 'tollgate_process_resident_memory_bytes') > 0, 'process metrics too')
+
+  await redis.kill()
+  // (client_credentials would still work: it needs only the cached client record and the signing key.)
+  const down = await login(ALICE.username, ALICE.password)
+  t.equal(down.status, 503)
+
+  const after = (await scrape(auth.url)).samples
+  t.equal(total(after, 'tollgate_store_unavailable_total') - total(samples, 'tollgate_store_unavailable_total'), 1)
+  await redis.restart()
+})
+
+t.test('resource API: JWKS fetches and failures, refused tokens, latency', async (t) => {
+  const before = (await scrape(api.url)).samples
+  const { body } = await tokenRequest(tokenUrl, { grant_type: 'client_credentials' }, SERVICE)
+  const ok = await fetch(`${api.url}/v1/notes`, { headers: { authorization: `Bearer ${body.access_token}` } })
+  t.equal(ok.status, 200)
+  t.equal((await fetch(`${api.url}/v1/notes`)).status, 401)
+  t.equal((await fetch(`${api.url}/v1/notes`, { headers: { authorization: 'Bearer not.a.jwt' } })).status, 401)
+
+  const { samples } = await scrape(api.url)
+  const delta = (name: string, labels?: Record<string, string>) =>
+    total(samples, name, labels) - total(before, name, labels)
+  t.ok(total(samples, 'tollgate_jwks_fetches_total', { outcome: 'ok' }) >= 1, 'the JWKS was fetched')
+  t.equal(total(samples, 'tollgate_jwks_fetch_failures_total'), 0)
+  t.equal(delta('tollgate_tokens_refused_total'), 2)
+  t.equal(delta('tollgate_http_request_duration_seconds_count', { route: '/v1/notes', status: '200' }), 1)
+  t.equal(delta('tollgate_http_request_duration_seconds_count', { route: '/v1/notes', status: '401' }), 2)
+
+  // The auth server goes away; a token with an unknown kid makes the API refetch the JWKS, which fails and is
+  // counted, while the good keys stay in use.
+  await auth.stop('SIGKILL')
+  const { privateKey } = await generateKeyPair('RS256')
+  const forged = await new SignJWT({ scope: 'notes:read', client_id: 'x', jti: 'j' })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'unknown-kid' })
+    .setIssuer(auth.url)
+    .setAudience(audience)
+    .setSubject('x')
+    .setIssuedAt()
+    .setExpirationTime('1m')
+    .sign(privateKey)
+  t.equal((await fetch(`${api.url}/v1/notes`, { headers: { authorization: `Bearer ${forged}` } })).status, 401)
+  const later = (await scrape(api.url)).samples
+  t.ok(total(later, 'tollgate_jwks_fetch_failures_total') >= 1, 'the failed refetch is counted')
+  t.ok(total(later, 'tollgate_jwks_fetches_total', { outcome: 'error' }) >= 1)
+  const still = await fetch(`${api.url}/v1/notes`, { headers: { authorization: `Bearer ${body.access_token}` } })
+  t.equal(still.status, 200, 'the known key keeps working')
+})
