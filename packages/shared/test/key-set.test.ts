@@ -48,7 +48,22 @@ t.test('an unknown kid refetches at most once per cooldown', async (t) => {
   t.equal(server.state.calls, 2, 'no refetch storm within the cooldown')
 })
 
+t.test('a service started before its issuer loads keys soon after the issuer comes up', async (t) => {
+  const { server, verifier, advance } = setup([key1.jwk])
+  const token = await mint(key1)
+  server.state.mode = 'error'
+  t.type(await verifier.verify(token).catch((e) => e), KeySetUnavailableError)
+  t.equal(server.state.calls, 1)
+  t.type(await verifier.verify(token).catch((e) => e), KeySetUnavailableError)
+  t.equal(server.state.calls, 1, 'no fetch per request while the issuer is down')
+  server.state.mode = 'ok'
+  advance(100)
+  t.equal((await verifier.verify(token)).sub, 'user-1', '100 ms later the next request fetches again')
+  t.equal(server.state.calls, 2)
+})
+
 t.test('concurrent unknown-kid requests share one fetch', async (t) => {
+
   const { server, verifier } = setup([key1.jwk, key2.jwk])
   const token = await mint(key2)
   await Promise.all(Array.from({ length: 50 }, () => verifier.verify(token)))

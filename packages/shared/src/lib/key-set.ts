@@ -17,7 +17,10 @@ export interface KeySetOptions {
   readonly cooldownMs?: number
   /** Age after which keys are refreshed in the background. Default 600 000 ms. */
   readonly maxAgeMs?: number
-  /** Minimum time between attempts while no key has ever loaded. Default 1 000 ms. */
+  /**
+   * Minimum time between attempts while no key has ever loaded (every request fails until one does, so retry soon;
+   * at most 10 fetches a second reach an issuer that is down). Default 100 ms.
+   */
   readonly retryMs?: number
   /** Largest JWKS document accepted. Default 256 KiB. */
   readonly maxBytes?: number
@@ -116,7 +119,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
   const timeoutMs = positive(options.timeoutMs, 5_000, 'timeoutMs')
   const cooldownMs = positive(options.cooldownMs, 30_000, 'cooldownMs')
   const maxAgeMs = positive(options.maxAgeMs, 600_000, 'maxAgeMs')
-  const retryMs = positive(options.retryMs, 1_000, 'retryMs')
+  const retryMs = positive(options.retryMs, 100, 'retryMs')
   const maxBytes = positive(options.maxBytes, 256 * 1024, 'maxBytes')
   const doFetch = options.fetch ?? globalThis.fetch
   const now = options.now ?? Date.now
