@@ -54,8 +54,8 @@ await writeFile(bootstrap, JSON.stringify({ clients, users: [USER] }))
 await writeFile(clientsOnly, JSON.stringify({ clients }))
 
 const redis = await startRedis()
-const authEntry = path.join(root, 'packages/auth-server/dist/server.js')
-const apiEntry = path.join(root, 'packages/resource-api/dist/server.js')
+const authEntry = path.join(root, 'packages/auth-server/dist/server.bundle.js')
+const apiEntry = path.join(root, 'packages/resource-api/dist/server.bundle.js')
 // Request logging off (as the baselines), no per-IP token rate limit (every request comes from one IP here).
 const quiet = { LOG_LEVEL: 'warn', TOKEN_RATE_LIMIT: '0' }
 const authEnv = {

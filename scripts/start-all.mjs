@@ -16,12 +16,12 @@ const web = `http://localhost:${webPort}`
 const services = [
   {
     name: 'auth',
-    entry: 'packages/auth-server/dist/server.js',
+    entry: 'packages/auth-server/dist/server.bundle.js',
     env: { PORT: authPort, ISSUER: issuer, DEMO_AUDIENCE: api, DEMO_WEB_ORIGIN: web },
   },
   {
     name: 'api ',
-    entry: 'packages/resource-api/dist/server.js',
+    entry: 'packages/resource-api/dist/server.bundle.js',
     env: {
       PORT: apiPort,
       ISSUER: issuer,

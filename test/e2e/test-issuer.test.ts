@@ -67,7 +67,11 @@ t.test('the clock moves tokens and sessions forward in time', async (t) => {
   const session = await login()
   t.equal(session.status, 200)
   issuer.clock.advance(121 + 5)
-  await t.rejects(verifier.verify(token), { name: 'InvalidTokenError', error: 'invalid_token' }, 'expired by the moved clock')
+  await t.rejects(
+    verifier.verify(token),
+    { name: 'InvalidTokenError', error: 'invalid_token' },
+    'expired by the moved clock',
+  )
   issuer.clock.advance(600)
   const refresh = await tokenRequest(
     issuer.tokenEndpoint,

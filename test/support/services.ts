@@ -69,10 +69,10 @@ export async function spawnService(entry: string, options: StartOptions): Promis
 
 /** The auth server; its per-IP token rate limit is off unless a test sets TOKEN_RATE_LIMIT (load tests share one IP). */
 export const startAuthServer = (options: StartOptions = {}) =>
-  spawnService(`${ROOT}packages/auth-server/dist/server.js`, {
+  spawnService(`${ROOT}packages/auth-server/dist/server.bundle.js`, {
     ...options,
     env: { TOKEN_RATE_LIMIT: '0', ...options.env },
   })
 
 export const startResourceApi = (options: StartOptions = {}) =>
-  spawnService(`${ROOT}packages/resource-api/dist/server.js`, options)
+  spawnService(`${ROOT}packages/resource-api/dist/server.bundle.js`, options)

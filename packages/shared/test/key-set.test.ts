@@ -63,7 +63,6 @@ t.test('a service started before its issuer loads keys soon after the issuer com
 })
 
 t.test('concurrent unknown-kid requests share one fetch', async (t) => {
-
   const { server, verifier } = setup([key1.jwk, key2.jwk])
   const token = await mint(key2)
   await Promise.all(Array.from({ length: 50 }, () => verifier.verify(token)))

@@ -2,7 +2,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 
-const LUA_DIR = new URL('./lua/', import.meta.url)
+/** Set by scripts/bundle.mjs: the bundled server lives in dist/, two directories above this module. */
+declare const __TOLLGATE_LUA_DIR__: string | undefined
+const LUA_DIR = new URL(typeof __TOLLGATE_LUA_DIR__ === 'string' ? __TOLLGATE_LUA_DIR__ : './lua/', import.meta.url)
+
 const NAME = /^([a-z0-9-]+)-(\d+)\.lua$/
 
 const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
