@@ -16,7 +16,7 @@ export type { ClientInput } from './clients/client.js'
 export type { UserInput } from './users/user.js'
 
 export interface TestIssuerOptions {
-  /** Clients to register. Default: one confidential client, {@link TestIssuer.client}. */
+  /** More clients to register, besides the default {@link TestIssuer.client}. */
   readonly clients?: ClientInput[]
   /** Users who can sign in with the password grant. Default: none. */
   readonly users?: UserInput[]
@@ -67,7 +67,10 @@ export interface TestIssuer {
   readonly url: string
   readonly tokenEndpoint: string
   readonly jwksUri: string
-  /** The default client (when no `clients` were given): client_credentials, password and refresh_token grants. */
+  /**
+   * The default client, always registered: confidential, with the client_credentials, password and refresh_token
+   * grants, the `scopes` option's scopes and the `audience` option's audience.
+   */
   readonly client: { readonly clientId: string; readonly clientSecret: string; readonly audience: string }
   /** The Fastify instance, for `inject()`. */
   readonly app: FastifyInstance
@@ -127,7 +130,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     clientSecret: generateSecret(),
     audience,
   }
-  const clients: ClientInput[] = options.clients ?? [
+  const clients: ClientInput[] = [
     {
       client_id: defaultClient.clientId,
       client_secret: defaultClient.clientSecret,
@@ -135,6 +138,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       scopes: [...(options.scopes ?? ['openid', 'profile', 'email'])],
       audiences: [audience],
     },
+    ...(options.clients ?? []),
   ]
 
   for (let attempt = 0; ; attempt++) {
@@ -189,7 +193,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         const issued = await ctx.signer.accessToken(
           {
             sub: mint.sub ?? 'test-user',
-            clientId: mint.clientId ?? clients[0]?.client_id ?? defaultClient.clientId,
+            clientId: mint.clientId ?? defaultClient.clientId,
+
             scope: list(mint.scope),
             audience: mint.audience === undefined ? [audience] : list(mint.audience),
             ...(mint.roles ? { roles: mint.roles } : {}),
