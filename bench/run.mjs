@@ -214,7 +214,15 @@ try {
           await sleep(300) // let the logins saturate first
           return cannon({ url: `${issuer}/healthz`, connections: 2, duration: Math.max(1, DURATION - 0.5) })
         })(),
-      ])
+        (async () => {
+          await sleep(300)
+          return cannon({
+            url: `${issuer}/.well-known/jwks.json`,
+            connections: 2,
+            duration: Math.max(1, DURATION - 0.5),
+          })
+        })(),
+      ]).then(([logins, health, jwks]) => [logins, { ...health, jwksRps: jwks.rps, jwksP99: jwks.p99 }])
       return { ...health, loginsRps: logins.rps }
     },
   }
@@ -376,7 +384,20 @@ try {
   lines.push(
     `| \`/healthz\` during 32 concurrent logins (2 connections) | Tollgate | ${Math.round(m('healthzDuringLogins'))} | ${m('healthzDuringLogins', 'p50')} | ${m('healthzDuringLogins', 'p99')} | ${results.healthzDuringLogins.reduce((a, r) => a + r.non2xx, 0)} |`,
   )
+  lines.push(
+    `| JWKS during the same logins (2 connections) | Tollgate | ${Math.round(m('healthzDuringLogins', 'jwksRps'))} | | ${m('healthzDuringLogins', 'jwksP99')} | |`,
+  )
   lines.push(`| … logins meanwhile | Tollgate | ${Math.round(m('healthzDuringLogins', 'loginsRps'))} | | | |`)
+  lines.push(
+    '',
+    '## The baselines on this machine',
+    '',
+    'The goals were set from anchors measured elsewhere; how the baselines compare to each other here decides how far the ratios can go:',
+    '',
+    `- \`@fastify/jwt\` ran at ${ratio('fastifyJwt', 'hello').toFixed(2)}× bare Fastify hello (anchor 0.24×): a resource route at 3× \`@fastify/jwt\` would need ${(3 * ratio('fastifyJwt', 'hello')).toFixed(2)}× hello.`,
+    `- oidc-provider's client_credentials ran at ${ratio('oidcClientCredentials', 'signToken').toFixed(2)}× the bare signing \`/token\` (anchor 0.47×): 2× oidc-provider would need ${(2 * ratio('oidcClientCredentials', 'signToken')).toFixed(2)}× a server that does nothing but sign, where RSA-2048 signing alone bounds both.`,
+  )
+
   lines.push(
     '',
     `## Cold start (spawn to first successful readiness answer, median of ${STARTS})`,
