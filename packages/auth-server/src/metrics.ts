@@ -2,15 +2,12 @@
 //
 // prom-client (and the OpenTelemetry API it loads) is imported after the server listens, not before: it was a tenth
 // of the cold start. Until then, updates are queued and replayed; afterwards each metric is prom-client's own object.
-import type { Histogram, Registry } from 'prom-client'
+import { LatencyHistogram, type LatencySeries } from '@tollgate/shared'
+import type { Registry } from 'prom-client'
 
 type Labels = Record<string, string>
 interface CounterLike {
   inc(labels?: Labels, value?: number): void
-}
-interface HistogramLike {
-  observe(labels: Labels, value: number): void
-  labels(labels: Labels): { observe(value: number): void }
 }
 
 const COUNTERS = {
@@ -67,11 +64,16 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
   clientAuthFailures!: CounterLike
   revocations!: CounterLike
   storeErrors!: CounterLike
-  httpDuration: HistogramLike
+  /** Per-route latency (labels method, route, status): our own cheap histogram, rendered by the same registry. */
+  readonly httpDuration = new LatencyHistogram(
+    'tollgate_http_request_duration_seconds',
+    'Request latency by route',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  )
   #registry: Registry | undefined
   #loading: Promise<Registry> | undefined
   readonly #queue: (() => void)[] = []
-  readonly #byRoute = new Map<string, { observe(value: number): void }>()
+  readonly #byRoute = new Map<string, LatencySeries>()
 
   constructor() {
     const queued = (apply: (metrics: AuthMetrics) => void) => {
@@ -79,10 +81,6 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
     }
     for (const name of Object.keys(COUNTERS) as CounterName[]) {
       this[name] = { inc: (labels, value) => queued((m) => m[name].inc(labels, value)) }
-    }
-    this.httpDuration = {
-      observe: (labels, value) => queued((m) => m.httpDuration.observe(labels, value)),
-      labels: (labels) => ({ observe: (value) => queued((m) => m.httpDuration.observe(labels, value)) }),
     }
   }
 
@@ -101,14 +99,7 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
           registers: [registry],
         }) as unknown as CounterLike
       }
-      this.httpDuration = new client.Histogram({
-        name: 'tollgate_http_request_duration_seconds',
-        help: 'Request latency by route',
-        labelNames: ['method', 'route', 'status'],
-        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-        registers: [registry],
-      }) as Histogram
-      this.#byRoute.clear()
+      registry.registerMetric(this.httpDuration as never)
       client.collectDefaultMetrics({ register: registry, prefix: 'tollgate_' })
       this.#registry = registry
       for (const replay of this.#queue.splice(0)) replay()
@@ -128,8 +119,8 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
     const key = `${method} ${route} ${status}`
     let child = this.#byRoute.get(key)
     if (!child) {
-      child = this.httpDuration.labels({ method, route: route ?? 'unmatched', status: String(status) })
-      if (this.#registry) this.#byRoute.set(key, child)
+      child = this.httpDuration.series({ method, route: route ?? 'unmatched', status: String(status) })
+      this.#byRoute.set(key, child)
     }
     child.observe(seconds)
   }

@@ -1,5 +1,6 @@
 // Prometheus metrics of the resource API: JWKS fetches, refused tokens, latency.
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { LatencyHistogram, type LatencySeries } from '@tollgate/shared'
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
 
 export class ApiMetrics {
   readonly registry = new Registry()
@@ -20,17 +21,17 @@ export class ApiMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   })
-  readonly httpDuration = new Histogram({
-    name: 'tollgate_http_request_duration_seconds',
-    help: 'Request latency by route',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [this.registry],
-  })
+  /** Labels method, route, status. */
+  readonly httpDuration = new LatencyHistogram(
+    'tollgate_http_request_duration_seconds',
+    'Request latency by route',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  )
 
-  readonly #byRoute = new Map<string, { observe(value: number): void }>()
+  readonly #byRoute = new Map<string, LatencySeries>()
 
   constructor() {
+    this.registry.registerMetric(this.httpDuration as never)
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' })
   }
 
@@ -39,7 +40,8 @@ export class ApiMetrics {
     const key = `${method} ${route} ${status}`
     let child = this.#byRoute.get(key)
     if (!child) {
-      child = this.httpDuration.labels({ method, route: route ?? 'unmatched', status: String(status) })
+      child = this.httpDuration.series({ method, route: route ?? 'unmatched', status: String(status) })
+
       this.#byRoute.set(key, child)
     }
     child.observe(seconds)
