@@ -1,7 +1,8 @@
+import { availableParallelism } from 'node:os'
 import argon2 from 'argon2'
 import t from 'tap'
 import { SecretHasher } from '../src/clients/secrets.js'
-import { hashPassword, PASSWORD_PARAMS, verifyPassword } from '../src/users/passwords.js'
+import { HASH_CONCURRENCY, hashingLoad, hashPassword, PASSWORD_PARAMS, verifyPassword } from '../src/users/passwords.js'
 
 t.test('passwords are argon2id with at least OWASP parameters', async (t) => {
   const hash = await hashPassword('pw-123456')
@@ -45,4 +46,22 @@ t.test('client secrets: keyed hash, constant-time check', async (t) => {
   t.equal(hasher.verify('s3cret', undefined), false)
   t.not(new SecretHasher(Buffer.alloc(32, 8)).hash('s3cret'), stored, 'the key matters')
   t.throws(() => new SecretHasher(Buffer.alloc(8)), TypeError)
+})
+
+t.test('at most HASH_CONCURRENCY hashes run at once; the rest wait their turn and all complete', async (t) => {
+  const stored = await hashPassword('correct horse battery staple')
+  const checks = Array.from({ length: HASH_CONCURRENCY + 4 }, (_, i) =>
+    verifyPassword(stored, i % 2 === 0 ? 'correct horse battery staple' : 'wrong password'),
+  )
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const load = hashingLoad()
+  t.equal(load.running, HASH_CONCURRENCY, 'every slot busy')
+  t.equal(load.running + load.waiting, HASH_CONCURRENCY + 4, 'nobody skipped the queue')
+  const results = await Promise.all(checks)
+  t.same(
+    results.map((r) => r.ok),
+    results.map((_, i) => i % 2 === 0),
+  )
+  t.same(hashingLoad(), { running: 0, waiting: 0 })
+  t.ok(HASH_CONCURRENCY >= 1 && HASH_CONCURRENCY < Math.max(2, availableParallelism()), 'a core is left free')
 })
