@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort } from './ports.js'
+import { reapOnExit } from './reaper.js'
 
 export interface TestRedis {
   readonly url: string
@@ -67,7 +68,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   if (options.appendonly) args.push('--appendfsync', 'always')
   let child: ChildProcess
   const launch = async () => {
-    child = spawn('redis-server', args, { stdio: 'ignore' })
+    child = reapOnExit(spawn('redis-server', args, { stdio: 'ignore' }))
     await waitForPort(port, child)
   }
   await launch()
@@ -124,31 +125,33 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
     for (let i = 0; i < 3; i++) {
       const port = await freePort()
       const busPort = await freePort()
-      const child = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-port',
-          String(busPort),
-          '--cluster-config-file',
-          `nodes-${port}.conf`,
-          '--cluster-node-timeout',
-          '2000',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          dir,
-          '--loglevel',
-          'warning',
-        ],
-        { stdio: 'ignore' },
+      const child = reapOnExit(
+        spawn(
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-port',
+            String(busPort),
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--dir',
+            dir,
+            '--loglevel',
+            'warning',
+          ],
+          { stdio: 'ignore' },
+        ),
       )
       children.push(child)
       await waitForPort(port, child)

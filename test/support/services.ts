@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './ports.js'
+import { reapOnExit } from './reaper.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -31,7 +32,9 @@ export async function spawnService(entry: string, options: StartOptions): Promis
   for (const [k, v] of Object.entries({ ...process.env, LOG_LEVEL: 'warn', ...options.env, PORT: String(port) })) {
     if (v !== undefined) env[k] = v
   }
-  const child = spawn(process.execPath, [entry], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = reapOnExit(
+    spawn(process.execPath, [entry], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  )
   let output = ''
   child.stdout?.on('data', (d) => {
     output += d
