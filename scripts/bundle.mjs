@@ -1,5 +1,6 @@
-// Bundles a service entry point (after tsc) into one ESM file: `node dist/server.bundle.js` starts in about 60% of
-// the time of the unbundled `dist/server.js`, because Node no longer resolves and reads some 400 module files.
+// Bundles a service entry point (after tsc) into one ESM file, so Node resolves and reads one file at start instead of
+// every module of Fastify, pino, ioredis and ours (auth server, in-memory store, spawn to ready: 233 ms → 178 ms).
+
 //
 // usage (from a package directory): node ../../scripts/bundle.mjs <entry> <outfile> [--external <pkg>]… [--define K=V]…
 // Kept external: native addons (argon2), and packages loaded lazily that read their own files (Swagger UI's assets).

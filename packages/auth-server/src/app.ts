@@ -105,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance & {
     if (err instanceof StoreUnavailableError) ctx.metrics.storeErrors.inc()
     else if (err instanceof InvalidClient) ctx.metrics.clientAuthFailures.inc()
   })
-  routeLatency(app, (method, route, status, seconds) => ctx.metrics.observeRequest(method, route, status, seconds))
+  routeLatency(app, ctx.metrics.observeRequest)
 
   await app.register(errorHandler, { log })
   await app.register(cookie)

@@ -1,8 +1,9 @@
 // Prometheus metrics of one auth server instance (prom-client), exposed at /metrics.
 //
 // prom-client (and the OpenTelemetry API it loads) is imported after the server listens, not before: it was a tenth
-// of the cold start. Until then, updates are queued and replayed; afterwards each metric is prom-client's own object.
-import { LatencyHistogram, type LatencySeries } from '@tollgate/shared'
+// of the cold start. Until then, counter updates are queued and replayed; afterwards each counter is prom-client's own
+// object. The latency histogram is ours (LatencyHistogram) from the start and joins the registry when it loads.
+import { LatencyHistogram, routeObserver } from '@tollgate/shared'
 import type { Registry } from 'prom-client'
 
 type Labels = Record<string, string>
@@ -70,10 +71,11 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
     'Request latency by route',
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   )
+  /** Records a request's latency (the observer `routeLatency` calls). */
+  readonly observeRequest = routeObserver(this.httpDuration)
   #registry: Registry | undefined
   #loading: Promise<Registry> | undefined
   readonly #queue: (() => void)[] = []
-  readonly #byRoute = new Map<string, LatencySeries>()
 
   constructor() {
     const queued = (apply: (metrics: AuthMetrics) => void) => {
@@ -112,16 +114,5 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
   async render(): Promise<{ contentType: string; body: string }> {
     const registry = this.#registry ?? (await this.load())
     return { contentType: registry.contentType, body: await registry.metrics() }
-  }
-
-  /** Records a request's latency; label sets are bound once, not hashed on every request. */
-  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`
-    let child = this.#byRoute.get(key)
-    if (!child) {
-      child = this.httpDuration.series({ method, route: route ?? 'unmatched', status: String(status) })
-      this.#byRoute.set(key, child)
-    }
-    child.observe(seconds)
   }
 }

@@ -112,7 +112,7 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     audience: config.audience,
     onReject: (err) => metrics.tokensRefused.inc({ code: err.code }),
   })
-  routeLatency(app, (method, route, status, seconds) => metrics.observeRequest(method, route, status, seconds))
+  routeLatency(app, metrics.observeRequest)
 
   app.get(
     '/metrics',

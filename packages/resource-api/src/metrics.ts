@@ -1,5 +1,5 @@
 // Prometheus metrics of the resource API: JWKS fetches, refused tokens, latency.
-import { LatencyHistogram, type LatencySeries } from '@tollgate/shared'
+import { LatencyHistogram, routeObserver } from '@tollgate/shared'
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
 
 export class ApiMetrics {
@@ -27,23 +27,11 @@ export class ApiMetrics {
     'Request latency by route',
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
   )
-
-  readonly #byRoute = new Map<string, LatencySeries>()
+  /** Records a request's latency (the observer `routeLatency` calls). */
+  readonly observeRequest = routeObserver(this.httpDuration)
 
   constructor() {
     this.registry.registerMetric(this.httpDuration as never)
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' })
-  }
-
-  /** Records a request's latency; label sets are bound once, not hashed on every request. */
-  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`
-    let child = this.#byRoute.get(key)
-    if (!child) {
-      child = this.httpDuration.series({ method, route: route ?? 'unmatched', status: String(status) })
-
-      this.#byRoute.set(key, child)
-    }
-    child.observe(seconds)
   }
 }

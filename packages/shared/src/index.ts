@@ -16,7 +16,7 @@ export {
   TollgateTokenError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
-export { LatencyHistogram, type LatencySeries, type MetricSnapshot } from './latency-histogram.js'
+export { LatencyHistogram, type LatencySeries, type MetricSnapshot, routeObserver } from './latency-histogram.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
 
 export { routeLatency } from './route-latency.js'

@@ -98,3 +98,25 @@ export class LatencyHistogram {
     }
   }
 }
+
+/**
+ * An observer for {@link routeLatency} recording into `histogram` with labels `method`, `route`, `status`; each label
+ * set is bound to its series once, so an observation is a Map lookup and the bucket update.
+ *
+ * @example
+ * routeLatency(app, routeObserver(latency))
+ */
+export function routeObserver(
+  histogram: LatencyHistogram,
+): (method: string, route: string, status: number, seconds: number) => void {
+  const bound = new Map<string, LatencySeries>()
+  return (method, route, status, seconds) => {
+    const key = `${method} ${route} ${status}`
+    let series = bound.get(key)
+    if (!series) {
+      series = histogram.series({ method, route, status: String(status) })
+      bound.set(key, series)
+    }
+    series.observe(seconds)
+  }
+}

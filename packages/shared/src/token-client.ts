@@ -119,6 +119,8 @@ export class TokenClient {
   #tokenEndpoint: Promise<string> | undefined
   #refreshToken: string | undefined
   #current: TokenSet | undefined
+  /** When the cached token stops being handed out (epoch ms): its expiry minus the margin. */
+  #refreshAt = 0
   #inFlight: Promise<TokenSet> | undefined
 
   constructor(options: TokenClientOptions) {
@@ -147,7 +149,7 @@ export class TokenClient {
   /** Like {@link getToken}, with everything the server returned. */
   getTokenSet(): Promise<TokenSet> {
     const current = this.#current
-    if (current && this.#now() < current.expiresAt - this.#margin(current)) return Promise.resolve(current)
+    if (current && this.#now() < this.#refreshAt) return Promise.resolve(current)
     this.#inFlight ??= this.#request().finally(() => {
       this.#inFlight = undefined
     })
@@ -157,11 +159,6 @@ export class TokenClient {
   /** Forgets the cached access token (e.g. after a resource server answered 401); the next call fetches a new one. */
   invalidate(): void {
     this.#current = undefined
-  }
-
-  #margin(token: TokenSet & { lifetime?: number }): number {
-    const wanted = this.#options.expiryMarginMs ?? 30_000
-    return Math.min(wanted, (token.lifetime ?? Number.POSITIVE_INFINITY) / 2)
   }
 
   async #request(): Promise<TokenSet> {
@@ -225,11 +222,10 @@ export class TokenClient {
     })
 
     const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60
-    const token: TokenSet & { lifetime: number } = {
+    const token: TokenSet = {
       accessToken: body.access_token as string,
       tokenType: body.token_type as string,
       expiresAt: started + expiresIn * 1000,
-      lifetime: expiresIn * 1000,
       ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
       ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
       ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
@@ -239,6 +235,7 @@ export class TokenClient {
       await o.onRefreshToken?.(token.refreshToken)
     }
     this.#current = token
+    this.#refreshAt = token.expiresAt - Math.min(o.expiryMarginMs ?? 30_000, (expiresIn * 1000) / 2)
     return token
   }
 
