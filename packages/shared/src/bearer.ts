@@ -1,6 +1,9 @@
 // Extracts the bearer token from an Authorization header (RFC 6750 §2.1).
 import { InvalidRequestError, MissingTokenError } from './errors.js'
 
+/** Neither whitespace nor past ASCII (NaN, past the end, is neither). */
+const printable = (code: number): boolean => code > 32 && code < 127
+
 /**
  * The token of an `Authorization: Bearer …` header. Throws
  * {@link MissingTokenError} when there is no bearer credential,
@@ -11,6 +14,15 @@ import { InvalidRequestError, MissingTokenError } from './errors.js'
  */
 export function bearerToken(header: string | undefined): string {
   if (header === undefined || header === '') throw new MissingTokenError()
+  // The common spelling, without allocating a lower-cased copy of the scheme.
+  if (
+    header.startsWith('Bearer ') &&
+    printable(header.charCodeAt(7)) &&
+    printable(header.charCodeAt(header.length - 1))
+  ) {
+    const token = header.slice(7)
+    if (!token.includes(' ')) return token
+  }
   const space = header.indexOf(' ')
   const scheme = space === -1 ? header : header.slice(0, space)
   if (scheme.toLowerCase() !== 'bearer') throw new MissingTokenError()

@@ -109,13 +109,24 @@ export class LatencyHistogram {
 export function routeObserver(
   histogram: LatencyHistogram,
 ): (method: string, route: string, status: number, seconds: number) => void {
-  const bound = new Map<string, LatencySeries>()
+  // method → route → status → series: the method and route strings are the same objects on every call (hashed once),
+  // the status a small integer, so an observation allocates nothing.
+  const bound = new Map<string, Map<string, Map<number, LatencySeries>>>()
   return (method, route, status, seconds) => {
-    const key = `${method} ${route} ${status}`
-    let series = bound.get(key)
+    let routes = bound.get(method)
+    if (!routes) {
+      routes = new Map()
+      bound.set(method, routes)
+    }
+    let statuses = routes.get(route)
+    if (!statuses) {
+      statuses = new Map()
+      routes.set(route, statuses)
+    }
+    let series = statuses.get(status)
     if (!series) {
       series = histogram.series({ method, route, status: String(status) })
-      bound.set(key, series)
+      statuses.set(status, series)
     }
     series.observe(seconds)
   }

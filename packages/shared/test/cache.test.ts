@@ -75,3 +75,19 @@ t.test('invalid tokens are never cached', async (t) => {
     t.equal(err.code, 'ERR_TOKEN_CLAIM')
   }
 })
+
+t.test(
+  'a cache hit must be the whole token: a forgery sharing the signature tail is verified, and refused',
+  async (t) => {
+    const { verifier } = setup()
+    const token = await mint(key1)
+    await verifier.verify(token)
+    // Same last characters (the cache's key), one signature character changed before them.
+    const at = token.length - 10
+    const forged = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1)
+    t.equal(verifier.cached(forged), undefined, 'not answered from the cache')
+    const err = (await verifier.verify(forged).catch((e) => e)) as TollgateTokenError
+    t.equal(err.code, 'ERR_TOKEN_SIGNATURE')
+    t.ok(verifier.cached(token), 'the genuine token is still cached')
+  },
+)

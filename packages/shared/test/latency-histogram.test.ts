@@ -1,5 +1,5 @@
 import t from 'tap'
-import { LatencyHistogram } from '../src/index.js'
+import { LatencyHistogram, routeObserver } from '../src/index.js'
 
 t.test('observations land in cumulative buckets per label set, with sum and count', async (t) => {
   const h = new LatencyHistogram('req_seconds', 'latency', [0.01, 0.1, 1])
@@ -41,4 +41,24 @@ t.test('reset zeroes the series; handles bound before keep counting', async (t) 
 t.test('buckets must increase', async (t) => {
   t.throws(() => new LatencyHistogram('x', 'x', []), TypeError)
   t.throws(() => new LatencyHistogram('x', 'x', [1, 1]), TypeError)
+})
+
+t.test('routeObserver: one series per method, route and status', async (t) => {
+  const h = new LatencyHistogram('http_seconds', 'latency', [0.01, 1])
+  const observe = routeObserver(h)
+  observe('GET', '/v1/me', 200, 0.005)
+  observe('GET', '/v1/me', 200, 0.5)
+  observe('GET', '/v1/me', 401, 0.001)
+  observe('POST', '/v1/me', 200, 2)
+  observe('GET', '/v1/notes', 200, 0.02)
+  const counts = h
+    .get()
+    .values.filter((v) => v.metricName === 'http_seconds_count')
+    .map((v) => [v.labels.method, v.labels.route, v.labels.status, v.value])
+  t.same(counts, [
+    ['GET', '/v1/me', '200', 2],
+    ['GET', '/v1/me', '401', 1],
+    ['POST', '/v1/me', '200', 1],
+    ['GET', '/v1/notes', '200', 1],
+  ])
 })

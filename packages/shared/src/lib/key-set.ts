@@ -55,9 +55,10 @@ export interface KeySet {
   readonly loaded: boolean
   /**
    * Whether the current key set holds this `kid` (used to expire cached verifications of removed keys). Like
-   * {@link getKey}, starts a background refresh when the set is older than its max age.
+   * {@link getKey}, starts a background refresh when the set is older than its max age. `at`: the caller's clock
+   * reading, when it has just taken one.
    */
-  hasKid(kid: string): boolean
+  hasKid(kid: string, at?: number): boolean
 
   readonly stats: KeySetStats
 }
@@ -213,8 +214,10 @@ export function createKeySet(options: KeySetOptions): KeySet {
   return {
     getKey,
     refresh,
-    hasKid: (kid) => {
-      if (since(loadedAt) > maxAgeMs && since(attemptedAt) >= staleRetryMs) refresh().catch(() => {})
+    hasKid: (kid, at = now()) => {
+      if (loadedAt === undefined || at - loadedAt > maxAgeMs) {
+        if (since(attemptedAt) >= staleRetryMs) refresh().catch(() => {})
+      }
       return keys.has(kid)
     },
 
