@@ -71,3 +71,20 @@ t.test('/v1/me describes the caller', async (t) => {
   t.equal(res.statusCode, 200)
   t.same(res.json().sub, 'user-1')
 })
+
+t.test('/v1/me: a user token with its roles and auth_time; a service token with neither', async (t) => {
+  const user = claims({ sub: 'user-7', client_id: 'web', scope: 'profile', roles: ['admin'], auth_time: 1_700_000_000 })
+  const res = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${await mint(key, user)}` } })
+  t.strictSame(res.json(), {
+    sub: 'user-7',
+    client_id: 'web',
+    scope: 'profile',
+    roles: ['admin'],
+    auth_time: 1_700_000_000,
+    exp: user.exp,
+  })
+  const service = claims({ sub: 'orders', client_id: 'orders', scope: 'notes:read' })
+  const svc = await app.inject({ url: '/v1/me', headers: { authorization: `Bearer ${await mint(key, service)}` } })
+  t.strictSame(svc.json(), { sub: 'orders', client_id: 'orders', scope: 'notes:read', roles: [], exp: service.exp })
+  t.notOk('auth_time' in svc.json(), 'no auth_time key at all, not null')
+})

@@ -14,6 +14,7 @@ const note = {
 
 const errors = { 400: bearerError, 401: bearerError, 403: bearerError, 503: bearerError } as const
 const security = [{ bearer: [] }]
+const NO_ROLES: readonly string[] = Object.freeze([])
 
 export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, { notes }) => {
   app.get(
@@ -39,16 +40,18 @@ export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, 
         },
       },
     },
-    async (request) => {
+    // Synchronous: no promise per request on the API's hottest route. An undefined auth_time (a service token) is
+    // left out by the serializer.
+    (request, reply) => {
       const { claims } = request.auth!
-      return {
+      reply.send({
         sub: claims.sub,
         client_id: claims.client_id,
         scope: claims.scope,
-        roles: claims.roles ?? [],
-        ...(claims.auth_time === undefined ? {} : { auth_time: claims.auth_time }),
+        roles: claims.roles ?? NO_ROLES,
+        auth_time: claims.auth_time,
         exp: claims.exp,
-      }
+      })
     },
   )
 
