@@ -142,8 +142,8 @@ try {
     }
   }
 
-  // Each scenario is prepared once per round and returns a run for a given duration.
-  const run = (options) => () => (duration) => cannon({ ...options, duration })
+  // Each scenario: a run for a given duration.
+  const run = (options) => (duration) => cannon({ ...options, duration })
   const scenarios = {
     hello: run({ url: `${hello.url}/` }),
     resourceApi: run({ url: `${api.url}/v1/me`, headers: { authorization: `Bearer ${accessToken}` } }),
@@ -163,7 +163,7 @@ try {
     }),
     // Fresh chains for every slice: a request cut off when a slice ends may have rotated its chain without the client
     // seeing the successor, and presenting the old token later is (correctly) treated as reuse.
-    refreshRotation: () => async (duration) => {
+    refreshRotation: async (duration) => {
       const chains = []
       for (let i = 0; i < CHAINS; i++) {
         chains.push(
@@ -173,7 +173,7 @@ try {
       }
       return cannon({ ...chainRequests(chains, `${issuer}/oauth/token`, WEB), duration })
     },
-    oidcRefresh: () => async (duration) => {
+    oidcRefresh: async (duration) => {
       const chains = (await (await fetch(`${oidc.url}/bench/refresh-tokens?n=${CHAINS}`)).json()).tokens
       return cannon({ ...chainRequests(chains, `${oidc.url}/token`, OIDC), duration })
     },
@@ -185,7 +185,7 @@ try {
       connections: 32,
     }),
     jwks: run({ url: `${issuer}/.well-known/jwks.json` }),
-    healthzDuringLogins: () => async (duration) => {
+    healthzDuringLogins: async (duration) => {
       const [logins, health] = await Promise.all([
         cannon({
           url: `${issuer}/oauth/token`,
@@ -250,12 +250,10 @@ try {
       if (members.length === 0) continue
       // Long single-member scenarios (logins) run whole; a group shares each round's time in slices.
       const slices = members.length > 1 ? SLICES : 1
-      const runs = {}
-      for (const name of members) runs[name] = await scenarios[name]()
       const got = Object.fromEntries(members.map((name) => [name, []]))
       for (let slice = 0; slice < slices; slice++) {
         for (const name of members) {
-          got[name].push(await runs[name](DURATION / slices))
+          got[name].push(await scenarios[name](DURATION / slices))
           await sleep(SMOKE ? 100 : slices > 1 ? 300 : 1000)
         }
       }

@@ -190,14 +190,16 @@ export function createKeySet(options: KeySetOptions): KeySet {
     return pending
   }
 
-  const since = (t: number | undefined): number => (t === undefined ? Number.POSITIVE_INFINITY : now() - t)
+  const since = (t: number | undefined, at = now()): number => (t === undefined ? Number.POSITIVE_INFINITY : at - t)
+  /** The set is past its max age and no attempt is recent: time for a background refresh. */
+  const stale = (at = now()): boolean => since(loadedAt, at) > maxAgeMs && since(attemptedAt, at) >= staleRetryMs
 
   const getKey = async (header: JWSHeaderParameters): Promise<CryptoKey> => {
     const { kid } = header
     if (typeof kid !== 'string') throw new InvalidTokenError('ERR_TOKEN_UNKNOWN_KEY', 'token header has no kid')
     const hit = keys.get(kid)
     if (hit) {
-      if (since(loadedAt) > maxAgeMs && since(attemptedAt) >= staleRetryMs) refresh().catch(() => {})
+      if (stale()) refresh().catch(() => {})
       return hit.key
     }
     if (loadedAt === undefined) {
@@ -214,10 +216,8 @@ export function createKeySet(options: KeySetOptions): KeySet {
   return {
     getKey,
     refresh,
-    hasKid: (kid, at = now()) => {
-      if (loadedAt === undefined || at - loadedAt > maxAgeMs) {
-        if (since(attemptedAt) >= staleRetryMs) refresh().catch(() => {})
-      }
+    hasKid: (kid, at) => {
+      if (stale(at)) refresh().catch(() => {})
       return keys.has(kid)
     },
 
