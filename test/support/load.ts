@@ -2,12 +2,13 @@
 
 export interface LoadResult {
   readonly statuses: Map<string, number>
-  readonly samples: { at: number; status: string }[]
+  readonly samples: { at: number; status: string; worker: number }[]
   readonly total: number
 }
 
 /**
- * Runs `step` in `workers` parallel loops for `durationMs` (and at most `maxSteps` in all).
+ * Runs `step` in `workers` parallel loops for `durationMs` (and at most `maxSteps` in all, and only while `until`
+ * is false).
  * A step returns a status label ("200", "503", "ECONNREFUSED", …).
  */
 export async function runLoad(
@@ -15,14 +16,15 @@ export async function runLoad(
   durationMs: number,
   step: (worker: number) => Promise<string>,
   maxSteps = 100_000,
+  until: () => boolean = () => false,
 ): Promise<LoadResult> {
   const statuses = new Map<string, number>()
-  const samples: { at: number; status: string }[] = []
+  const samples: { at: number; status: string; worker: number }[] = []
   const deadline = Date.now() + durationMs
   let total = 0
   await Promise.all(
     Array.from({ length: workers }, async (_, worker) => {
-      while (Date.now() < deadline && total < maxSteps) {
+      while (Date.now() < deadline && total < maxSteps && !until()) {
         total++
         let status: string
         try {
@@ -31,7 +33,7 @@ export async function runLoad(
           status = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
         }
         statuses.set(status, (statuses.get(status) ?? 0) + 1)
-        samples.push({ at: Date.now(), status })
+        samples.push({ at: Date.now(), status, worker })
       }
     }),
   )

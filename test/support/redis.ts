@@ -22,6 +22,13 @@ export interface TestRedis {
 export interface RedisOptions {
   /** Enable AOF with appendfsync always (durability tests). */
   readonly appendonly?: boolean
+  /**
+   * Always start a private server, even when REDIS_URL is set: fault tests stall, flush, reconfigure or kill it.
+   * Also allows `DEBUG` from localhost (`DEBUG SLEEP`).
+   */
+  readonly private?: boolean
+  /** More redis-server arguments (`['--maxmemory-policy', 'allkeys-lru']`). */
+  readonly args?: readonly string[]
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
@@ -56,7 +63,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000
 export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const prefix = `tgtest:${randomBytes(4).toString('hex')}:`
   const external = process.env.REDIS_URL
-  if (external && !options.appendonly) {
+  if (external && !options.appendonly && !options.private && !options.args) {
     const url = new URL(external)
     const noop = async () => {}
     return { url: external, port: Number(url.port || 6379), prefix, kill: noop, restart: noop, stop: noop }
@@ -66,6 +73,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'warning']
   args.push('--appendonly', options.appendonly ? 'yes' : 'no')
   if (options.appendonly) args.push('--appendfsync', 'always')
+  if (options.private) args.push('--enable-debug-command', 'local')
+  args.push(...(options.args ?? []))
   let child: ChildProcess
   const launch = async () => {
     child = reapOnExit(spawn('redis-server', args, { stdio: 'ignore' }))
@@ -96,6 +105,14 @@ export interface TestRedisCluster {
   readonly nodes: string
   readonly seeds: { host: string; port: number }[]
   readonly prefix: string
+  /** The ports of the nodes that are masters now (asked of a live node). */
+  masters(): Promise<number[]>
+  /** The port of the live master serving `key` (its slot, per CLUSTER KEYSLOT and CLUSTER NODES). */
+  masterFor(key: string): Promise<number>
+  /** SIGKILLs one node. */
+  kill(port: number): Promise<void>
+  /** Resolves once every live node reports `cluster_state:ok` and every slot has a live master. */
+  waitHealthy(timeoutMs?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -113,16 +130,54 @@ async function runCli(args: string[]): Promise<string> {
   })
 }
 
+/** One command to a redis-server on 127.0.0.1 through redis-cli; its output. */
+export const redisCli = (port: number, ...args: string[]) => runCli(['-p', String(port), ...args])
+
+export interface ClusterOptions {
+  readonly masters?: number
+  /** Replicas per master. Default 0. */
+  readonly replicas?: number
+  /** `cluster-node-timeout`: how soon a dead master is failed over. Default 2 000 ms. */
+  readonly nodeTimeoutMs?: number
+}
+
 /**
- * A local 3-master Redis Cluster (no replicas) on free ports, built with
- * `redis-cli --cluster create`, for the store suite and the refresh tests.
+ * A local Redis Cluster on free ports (default 3 masters, no replicas), built with `redis-cli --cluster create`,
+ * for the store suite, the refresh tests and failover tests.
  */
-export async function startRedisCluster(): Promise<TestRedisCluster> {
+export async function startRedisCluster(options: ClusterOptions = {}): Promise<TestRedisCluster> {
+  const masters = options.masters ?? 3
+  const replicas = options.replicas ?? 0
   const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-cluster-'))
-  const children: ChildProcess[] = []
+  const children = new Map<number, ChildProcess>()
   const seeds: { host: string; port: number }[] = []
+  const live = () => [...children].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([p]) => p)
+  const clusterInfo = async () => {
+    for (const port of live()) {
+      try {
+        return { port, info: await redisCli(port, 'cluster', 'info'), nodes: await redisCli(port, 'cluster', 'nodes') }
+      } catch {}
+    }
+    throw new Error('no live cluster node')
+  }
+  const waitHealthy = async (timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      let ok = true
+      for (const port of live()) {
+        const info = await redisCli(port, 'cluster', 'info').catch(() => '')
+        if (!info.includes('cluster_state:ok')) ok = false
+        // A replica counts once it has synced: before that it could not take over.
+        const replication = await redisCli(port, 'info', 'replication').catch(() => '')
+        if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) ok = false
+      }
+      if (ok) return
+      if (Date.now() > deadline) throw new Error(`cluster did not become healthy: ${(await clusterInfo()).info}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort()
       const busPort = await freePort()
       const child = reapOnExit(
@@ -140,11 +195,14 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
             '--cluster-config-file',
             `nodes-${port}.conf`,
             '--cluster-node-timeout',
-            '2000',
+            String(options.nodeTimeoutMs ?? 2000),
             '--save',
             '',
             '--appendonly',
             'no',
+            // Replicas sync at once (not after the 5 s a diskless master waits for more of them).
+            '--repl-diskless-sync-delay',
+            '0',
             '--dir',
             dir,
             '--loglevel',
@@ -153,7 +211,7 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
           { stdio: 'ignore' },
         ),
       )
-      children.push(child)
+      children.set(port, child)
       await waitForPort(port, child)
       seeds.push({ host: '127.0.0.1', port })
     }
@@ -162,37 +220,53 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
       'create',
       ...seeds.map((s) => `${s.host}:${s.port}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ])
-    const deadline = Date.now() + 20_000
-    for (const seed of seeds) {
-      for (;;) {
-        const info = await runCli(['-p', String(seed.port), 'cluster', 'info'])
-        if (info.includes('cluster_state:ok')) break
-        if (Date.now() > deadline) throw new Error(`cluster did not become ready: ${info}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    }
+    await waitHealthy()
   } catch (err) {
-    for (const child of children) child.kill('SIGKILL')
+    for (const child of children.values()) child.kill('SIGKILL')
     throw err
   }
+  const stopChild = (child: ChildProcess) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? undefined
+      : new Promise((resolve) => {
+          child.once('exit', resolve)
+          child.kill('SIGKILL')
+        })
   return {
     nodes: seeds.map((s) => `${s.host}:${s.port}`).join(','),
     seeds,
     prefix: `tgtest:${randomBytes(4).toString('hex')}:`,
+    async masters() {
+      const { nodes } = await clusterInfo()
+      return nodes
+        .split('\n')
+        .filter((line) => / master /.test(` ${line} `.replace(/,/g, ' ')) && !line.includes('fail'))
+        .map((line) => Number(/:(\d+)@/.exec(line)?.[1]))
+        .filter((port) => live().includes(port))
+    },
+    async masterFor(key) {
+      const { port, nodes } = await clusterInfo()
+      const slot = Number((await redisCli(port, 'cluster', 'keyslot', key)).trim())
+      for (const line of nodes.split('\n')) {
+        const fields = line.trim().split(' ')
+        if (!fields[2]?.includes('master') || fields[2].includes('fail')) continue
+        for (const range of fields.slice(8)) {
+          const [from, to = from] = range.split('-').map(Number)
+          if (slot >= (from as number) && slot <= (to as number)) return Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1])
+        }
+      }
+      throw new Error(`no master serves slot ${slot}`)
+    },
+    async kill(port) {
+      const child = children.get(port)
+      if (child) await stopChild(child)
+    },
+    waitHealthy,
     async stop() {
-      await Promise.all(
-        children.map((child) =>
-          child.exitCode !== null
-            ? undefined
-            : new Promise((resolve) => {
-                child.once('exit', resolve)
-                child.kill('SIGKILL')
-              }),
-        ),
-      )
+      await Promise.all([...children.values()].map(stopChild))
       await rm(dir, { recursive: true, force: true })
     },
   }

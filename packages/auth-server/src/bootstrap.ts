@@ -48,23 +48,41 @@ export async function applyBootstrap(doc: BootstrapDocument, store: Store, hashe
   return { clients: records.length, users: users.length }
 }
 
-/** Reads BOOTSTRAP_FILE and applies it. */
-export async function loadBootstrapFile(file: string, store: Store, hasher: SecretHasher, now: number) {
-  let doc: BootstrapDocument
+/** Reads and parses BOOTSTRAP_FILE (not yet validated: {@link applyBootstrap} does that). */
+export async function readBootstrapFile(file: string): Promise<BootstrapDocument> {
   try {
-    doc = JSON.parse(await readFile(file, 'utf8')) as BootstrapDocument
+    return JSON.parse(await readFile(file, 'utf8')) as BootstrapDocument
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'
     throw new BootstrapError(`${file}: ${reason}`)
   }
+}
+
+/** Reads BOOTSTRAP_FILE and applies it; returns the counts and the document applied. */
+export async function loadBootstrapFile(file: string, store: Store, hasher: SecretHasher, now: number) {
+  const doc = await readBootstrapFile(file)
   try {
-    return await applyBootstrap(doc, store, hasher, now)
+    return { ...(await applyBootstrap(doc, store, hasher, now)), doc }
   } catch (err) {
     if (err instanceof Error && /ValidationError|BootstrapError|UsernameTakenError/.test(err.name)) {
       throw new BootstrapError(`${file}: ${err.message}`)
     }
     throw err
   }
+}
+
+/** The clients and users of an applied document that the store no longer has (`client x`, `user y`). */
+export async function missingBootstrapRecords(doc: BootstrapDocument, store: Store): Promise<string[]> {
+  const clients = (doc.clients ?? []).map((c) => c.client_id)
+  const users = (doc.users ?? []).map((u) => u.username)
+  const [clientHits, userHits] = await Promise.all([
+    Promise.all(clients.map((id) => store.getClient(id))),
+    Promise.all(users.map((name) => store.findUserByUsername(name))),
+  ])
+  return [
+    ...clients.filter((_, i) => clientHits[i] === undefined).map((id) => `client ${id}`),
+    ...users.filter((_, i) => userHits[i] === undefined).map((name) => `user ${name}`),
+  ]
 }
 
 export interface DemoSeed {

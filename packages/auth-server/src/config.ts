@@ -13,6 +13,10 @@ export interface Config {
   readonly redisClusterNodes: readonly { host: string; port: number }[] | undefined
   /** Prefix of every Redis key, so one Redis can host several deployments or test runs. */
   readonly redisPrefix: string
+  /** Milliseconds a store call may wait for Redis before the request answers 503. */
+  readonly redisCommandTimeout: number
+  /** Replicas that must acknowledge a session write before its refresh token is handed out (Redis WAIT). */
+  readonly redisWaitReplicas: number
   readonly keysDir: string
   /** Seconds. */
   readonly accessTokenTtl: number
@@ -179,6 +183,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisUrl: redisUrlOf(env),
     redisClusterNodes: clusterNodesOf(env),
     redisPrefix,
+    redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 1_500, 100, 60_000),
+    redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
     keysDir: path.resolve(cwd, env.KEYS_DIR?.trim() || '.data/keys'),
     accessTokenTtl,
     refreshIdleTtl,

@@ -106,3 +106,14 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError'
   }
 }
+
+/**
+ * The store is set up in a way that would lose data (an evicting Redis `maxmemory-policy`); the server refuses to run
+ * on it. The message is one line naming the setting and the fix.
+ */
+export class StoreMisconfiguredError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'StoreMisconfiguredError'
+  }
+}

@@ -2,13 +2,14 @@
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
-import { loadBootstrapFile, seedDemo } from './bootstrap.js'
+import { type BootstrapDocument, loadBootstrapFile, missingBootstrapRecords, seedDemo } from './bootstrap.js'
 import { SecretHasher } from './clients/secrets.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { Keystore } from './keys/keystore.js'
 import { loadSecretKey } from './keys/secret-key.js'
 import { loggerOptions } from './logger.js'
 import { openStore } from './store/index.js'
+import { watchStore } from './store/watch.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
 
 /** A superseded key stays published as long as any token it signed can live: ID tokens (1 h) or access tokens, plus skew. */
@@ -56,26 +57,50 @@ async function main(): Promise<void> {
     rotationIntervalMs: config.keyRotationInterval * 1000,
   }).catch((err: Error) => fail(err.message))
   const secretKey = await loadSecretKey(config.keysDir, config.clientSecretKey).catch((err: Error) => fail(err.message))
-  const store = await openStore(config).catch((err: Error) => fail(err.message))
+  const store = await openStore(config, {
+    log,
+    // A Redis that reconnects with an evicting policy would delete data from now on: stop, as at startup.
+    onMisconfigured: (err) => fail(err.message),
+  }).catch((err: Error) => fail(err.message))
   const hasher = new SecretHasher(secretKey)
 
   if (store.kind === 'memory') {
     log.warn('REDIS_URL is not set: using the in-memory store; sessions, users and clients are lost on restart')
   }
-  if (config.bootstrapFile) {
-    const counts = await loadBootstrapFile(config.bootstrapFile, store, hasher, Date.now()).catch((err: Error) =>
-      fail(err.message),
-    )
+  let bootstrap: BootstrapDocument | undefined
+  const applyBootstrapFile = async (file: string) => {
+    const { doc, ...counts } = await loadBootstrapFile(file, store, hasher, Date.now())
+    bootstrap = doc
     log.info(counts, 'bootstrap file applied')
   }
+  if (config.bootstrapFile) await applyBootstrapFile(config.bootstrapFile).catch((err: Error) => fail(err.message))
+  // From here on, a missing marker means the store lost its data under us.
+  await store.ensureMarker().catch((err: Error) => fail(err.message))
 
   const app = await buildApp({ config, store, keystore, secretKey, logger: log })
+  const watch =
+    store.kind === 'memory'
+      ? undefined
+      : watchStore({
+          store,
+          log,
+          missing: async () => (bootstrap ? missingBootstrapRecords(bootstrap, store) : []),
+          ...(config.bootstrapFile
+            ? {
+                heal: async () => {
+                  await applyBootstrapFile(config.bootstrapFile as string)
+                  app.ctx.clients.invalidate()
+                },
+              }
+            : {}),
+        })
 
   closeWithGrace({ delay: 10_000 + config.shutdownDelay * 1000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down')
     // Readiness fails first, so a load balancer stops routing here; in-flight requests then drain.
     app.ctx.lifecycle.draining = true
+    watch?.stop()
     if (config.shutdownDelay > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000))
     await app.close()
     keystore.close()

@@ -3,14 +3,10 @@ import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { TooManyRequests } from '../errors.js'
-import type { RedisStore } from '../store/redis/redis-store.js'
-import type { Store } from '../store/types.js'
+import { rateLimitStore } from '../security/rate-limit-store.js'
 import { introspectRoute } from './introspect.js'
 import { revokeRoute } from './revoke.js'
 import { tokenRoute } from './token.js'
-
-/** The store's Redis client, when it has one (without loading ioredis for the in-memory store). */
-const redisOf = (store: Store) => (store as Partial<RedisStore>).redis
 
 /** Form bodies are small; anything larger is not a token request. */
 
@@ -21,11 +17,12 @@ export const oauthEndpoints: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   app.removeAllContentTypeParsers()
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT })
   if (ctx.config.tokenRateLimit > 0) {
-    // Per client IP, counted in Redis when there is one so the limit holds across instances.
+    // Per client IP, counted in the store (Redis when there is one) so the limit holds across instances. A store
+    // that cannot count in time skips the limit rather than holding the request up.
     const { default: rateLimit } = await import('@fastify/rate-limit')
     await app.register(rateLimit, {
       global: false,
-      ...(redisOf(ctx.store) ? { redis: redisOf(ctx.store), nameSpace: 'ratelimit:' } : {}),
+      store: rateLimitStore(ctx.store) as never,
       skipOnError: true,
       errorResponseBuilder: (_request, context) =>
         new TooManyRequests(context.ttl / 1000, 'rate limit exceeded, retry later'),

@@ -48,6 +48,8 @@ export interface NewSession {
   readonly now: number
   readonly idleTtlMs: number
   readonly absoluteTtlMs: number
+  /** See {@link RotateRequest.deadline}. */
+  readonly deadline?: number
 }
 
 /** One refresh, as the store sees it. */
@@ -65,6 +67,12 @@ export interface RotateRequest {
   /** A narrower scope for this access token; must be a subset of the session's. */
   readonly scope?: readonly string[]
   readonly audience?: readonly string[]
+  /**
+   * Wall-clock epoch ms after which the store must not apply this write: a caller that has given up waiting (and
+   * answered 503) must find nothing changed, however late a stalled backend gets to the command. The Redis store
+   * sets one from its command timeout when none is given.
+   */
+  readonly deadline?: number
 }
 
 /** What a refresh needs to mint tokens: the session's grant and the user's current claims. */
@@ -145,6 +153,13 @@ export interface FailurePolicy {
   readonly lockoutMs: number
 }
 
+/** One request counted against a rate limit: how many in the current window, and when the window ends. */
+export interface RateCount {
+  readonly count: number
+  /** Milliseconds until the window resets. */
+  readonly ttlMs: number
+}
+
 /** A username belongs to another user. */
 export class UsernameTakenError extends Error {
   constructor(username: string) {
@@ -167,6 +182,11 @@ export interface Store {
   /** Resolves when the backend answers. */
   ping(): Promise<void>
   close(): Promise<void>
+  /**
+   * Writes the store's marker when it is missing. False means the marker was gone: a store that held data has come
+   * back empty (Redis restarted without persistence, a promoted empty replica) and it was written again.
+   */
+  ensureMarker(): Promise<boolean>
 
   /** Creates or replaces a user (by `sub`), keeping the username index unique. */
   putUser(user: UserRecord): Promise<void>
@@ -195,8 +215,8 @@ export interface Store {
 
   /** Stores an authorization code (by its hash) for `ttlMs`. */
   putCode(codeHash: string, code: AuthorizationCode, ttlMs: number): Promise<void>
-  /** Redeems a code once; later redemptions report `reused`. */
-  redeemCode(codeHash: string): Promise<RedeemResult>
+  /** Redeems a code once; later redemptions report `reused`. `deadline`: as {@link RotateRequest.deadline}. */
+  redeemCode(codeHash: string, deadline?: number): Promise<RedeemResult>
 
   /** Counts a failed authentication; locks the subject when the policy says so. */
   recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState>
@@ -205,8 +225,10 @@ export interface Store {
   /** Forgets a subject's failures (a successful login). */
   clearFailures(key: string): Promise<void>
 
-  /** Puts an access token's `jti` on the revocation list until `expiresAt` (ms). */
+  /** Counts one request against `key` in a fixed window of `windowMs` (the token endpoint's rate limit). */
+  countRequest(key: string, windowMs: number): Promise<RateCount>
 
+  /** Puts an access token's `jti` on the revocation list until `expiresAt` (ms). */
   revokeAccessToken(jti: string, expiresAt: number): Promise<void>
   isAccessTokenRevoked(jti: string): Promise<boolean>
 }

@@ -1,5 +1,6 @@
 // The store contract as tests: every implementation runs this same suite.
 import type { Test } from 'tap'
+import { StoreUnavailableError } from '../../src/errors.js'
 import {
   type ClientRecord,
   type NewSession,
@@ -349,6 +350,52 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
     t.equal(await store.inspectRefresh(SUB, 'fam1', 'h0'), undefined)
     t.equal((await store.inspectRefresh(SUB, 'fam1', 'h1'))?.clientId, 'web')
     t.equal(await store.inspectRefresh(SUB, 'nope', 'h1'), undefined)
+  })
+
+  t.test('deadlines: a rotation past its deadline changes nothing and says the store is unavailable', async (t) => {
+    await withUser()
+    await store.createSession(session())
+    await t.rejects(store.rotateRefresh(rotate({ deadline: Date.now() - 1 })), StoreUnavailableError)
+    t.equal(
+      (await store.rotateRefresh(rotate({ deadline: Date.now() + 60_000 }))).outcome,
+      'rotated',
+      'the presented token was still the current one',
+    )
+    const again = await store.rotateRefresh(rotate({ now: start + 2000 }))
+    t.equal(again.outcome, 'replay', 'and one lineage: its retry within the grace window replays')
+  })
+
+  t.test('deadlines: a session or a code redemption past its deadline is not applied', async (t) => {
+    await withUser()
+    await t.rejects(store.createSession(session({ deadline: Date.now() - 1 })), StoreUnavailableError)
+    t.same(await store.listSessions(SUB, start), [], 'no session was started')
+    const code = {
+      clientId: 'web',
+      redirectUri: 'https://app.test/cb',
+      codeChallenge: 'x'.repeat(43),
+      scope: ['openid'],
+      audience: ['https://api.test'],
+      sub: SUB,
+      authTime: 1,
+      fid: 'fam',
+      jti: 'jti',
+    }
+    await store.putCode('late', code, 60_000)
+    await t.rejects(store.redeemCode('late', Date.now() - 1), StoreUnavailableError)
+    t.same(await store.redeemCode('late'), { outcome: 'ok', code }, 'the code was not spent')
+  })
+
+  t.test('the marker: once written, it is found', async (t) => {
+    await store.ensureMarker()
+    t.equal(await store.ensureMarker(), true)
+  })
+
+  t.test('rate counts: requests are counted per key in a fixed window', async (t) => {
+    const first = await store.countRequest('ip:1', 60_000)
+    t.equal(first.count, 1)
+    t.ok(first.ttlMs > 0 && first.ttlMs <= 60_000, `ttl ${first.ttlMs}`)
+    t.equal((await store.countRequest('ip:1', 60_000)).count, 2)
+    t.equal((await store.countRequest('ip:2', 60_000)).count, 1, 'keys are separate')
   })
 
   t.test('revocation list: a jti is revoked until its expiry', async (t) => {

@@ -1,4 +1,5 @@
 // In-process store for `pnpm start` with zero setup and for the test issuer; same semantics as Redis, nothing persisted.
+import { StoreUnavailableError } from '../../errors.js'
 import {
   type AuthorizationCode,
   type ClientRecord,
@@ -6,6 +7,7 @@ import {
   type FailureState,
   type NewSession,
   normalizeUsername,
+  type RateCount,
   type RedeemResult,
   type RefreshedSession,
   type RefreshTokenInfo,
@@ -67,6 +69,7 @@ export class MemoryStore implements Store {
     { count: number; first: number; last: number; lockedUntil: number; expiresAt: number }
   >()
   readonly #codes = new Map<string, { code: AuthorizationCode; used: boolean; expiresAt: number }>()
+  readonly #rates = new Map<string, { count: number; resetAt: number }>()
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -78,6 +81,11 @@ export class MemoryStore implements Store {
 
   async ping(): Promise<void> {}
 
+  /** The data lives and dies with this process: it can never come back empty under a running server. */
+  async ensureMarker(): Promise<boolean> {
+    return true
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweeper)
   }
@@ -88,6 +96,14 @@ export class MemoryStore implements Store {
     for (const [jti, until] of this.#revoked) if (until <= now) this.#revoked.delete(jti)
     for (const [key, entry] of this.#failures) if (entry.expiresAt <= now) this.#failures.delete(key)
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
+    for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
+  }
+
+  /** The same contract as Redis: a write whose caller has stopped waiting is not applied. */
+  #checkDeadline(deadline: number | undefined): void {
+    if (deadline !== undefined && Date.now() > deadline) {
+      throw new StoreUnavailableError('the store reached the command after its deadline')
+    }
   }
 
   #family(sub: string, fid: string): Family | undefined {
@@ -150,6 +166,7 @@ export class MemoryStore implements Store {
   }
 
   async createSession(session: NewSession): Promise<number> {
+    this.#checkDeadline(session.deadline)
     const absoluteAt = session.now + session.absoluteTtlMs
     const expiresAt = Math.min(session.now + session.idleTtlMs, absoluteAt)
     this.#families.set(`${session.sub}/${session.fid}`, {
@@ -173,6 +190,7 @@ export class MemoryStore implements Store {
   }
 
   async rotateRefresh(request: RotateRequest): Promise<RotateResult> {
+    this.#checkDeadline(request.deadline)
     const { now } = request
     const family = this.#family(request.sub, request.fid)
     if (!family) return { outcome: 'invalid' }
@@ -273,7 +291,8 @@ export class MemoryStore implements Store {
     this.#codes.set(codeHash, { code: clone(code), used: false, expiresAt: this.now() + ttlMs })
   }
 
-  async redeemCode(codeHash: string): Promise<RedeemResult> {
+  async redeemCode(codeHash: string, deadline?: number): Promise<RedeemResult> {
+    this.#checkDeadline(deadline)
     const entry = this.#codes.get(codeHash)
     if (!entry || entry.expiresAt <= this.now()) return { outcome: 'invalid' }
     const outcome = entry.used ? 'reused' : 'ok'
@@ -305,6 +324,17 @@ export class MemoryStore implements Store {
 
   async clearFailures(key: string): Promise<void> {
     this.#failures.delete(key)
+  }
+
+  async countRequest(key: string, windowMs: number): Promise<RateCount> {
+    const now = this.now()
+    let entry = this.#rates.get(key)
+    if (!entry || entry.resetAt <= now) {
+      entry = { count: 0, resetAt: now + windowMs }
+      this.#rates.set(key, entry)
+    }
+    entry.count++
+    return { count: entry.count, ttlMs: entry.resetAt - now }
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {

@@ -1,5 +1,13 @@
 // How records are laid out in Redis: key names (with hash tags for Cluster) and field encodings.
-import type { ClientRecord, GrantType, UserRecord } from '../types.js'
+import type {
+  ClientRecord,
+  GrantType,
+  RefreshedSession,
+  RefreshTokenInfo,
+  RotateResult,
+  SessionInfo,
+  UserRecord,
+} from '../types.js'
 
 /**
  * Key names, relative to the configured prefix. Everything about one user —
@@ -19,6 +27,9 @@ export const keys = {
   revokedJti: (jti: string) => `revoked:${jti}`,
   code: (codeHash: string) => `code:${codeHash}`,
   failures: (subject: string) => `bf:${subject}`,
+  rate: (subject: string) => `ratelimit:${subject}`,
+  /** Written once into a store that holds data; its absence means the data is gone. */
+  marker: () => 'meta:marker',
 }
 
 /** User fields that may be absent; cleared explicitly when a user is updated. */
@@ -87,4 +98,83 @@ export function decodeClient(json: string): ClientRecord {
     ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
   }
+}
+
+const words = (value: string | undefined): string[] => (value ?? '').split(' ').filter(Boolean)
+
+/** The session part of a rotate-refresh reply: scope, audience, auth_time, expires, then the user fields. */
+function decodeRefreshed(sub: string, fields: string[]): RefreshedSession {
+  const [scope, audience, authTime, expires, roles, username, name, email, emailVerified, picture] = fields
+  return {
+    scope: words(scope),
+    audience: words(audience),
+    authTime: Number(authTime),
+    expiresAt: Number(expires),
+    user: {
+      sub,
+      username: username ?? '',
+      roles: JSON.parse(roles || '[]') as string[],
+      ...(name ? { name } : {}),
+      ...(email ? { email, emailVerified: emailVerified === '1' } : {}),
+      ...(picture ? { picture } : {}),
+    },
+  }
+}
+
+/** A rotate-refresh reply (see lua/rotate-refresh-2.lua); `late` is the caller's to handle. */
+export function decodeRotate(sub: string, reply: string[]): RotateResult | { readonly outcome: 'late' } {
+  const [outcome, ...rest] = reply
+  switch (outcome) {
+    case 'rotated':
+      return { outcome, session: decodeRefreshed(sub, rest) }
+    case 'replay':
+      return {
+        outcome,
+        sealedSuccessor: rest[0] ?? '',
+        currentHash: rest[1] ?? '',
+        session: decodeRefreshed(sub, rest.slice(2)),
+      }
+    case 'reuse':
+      return { outcome, clientId: rest[0] ?? '' }
+    case 'invalid':
+    case 'wrong_client':
+    case 'disabled':
+    case 'invalid_scope':
+    case 'invalid_target':
+    case 'late':
+      return { outcome }
+    default:
+      throw new Error(`rotate-refresh returned ${String(outcome)}`)
+  }
+}
+
+/** An inspect-refresh reply: empty when the token is not the family's current one. */
+export function decodeRefreshInfo(reply: string[]): RefreshTokenInfo | undefined {
+  if (reply.length === 0) return undefined
+  const [clientId, scope, audience, createdAt, expiresAt] = reply
+  return {
+    clientId: clientId ?? '',
+    scope: words(scope),
+    audience: words(audience),
+    createdAt: Number(createdAt),
+    expiresAt: Number(expiresAt),
+  }
+}
+
+/** A list-sessions reply: seven entries per session, oldest first after sorting. */
+export function decodeSessions(flat: string[]): SessionInfo[] {
+  const sessions: SessionInfo[] = []
+  for (let i = 0; i + 6 < flat.length; i += 7) {
+    const [fid, clientId, createdAt, lastUsedAt, userAgent, expiresAt, scope] = flat.slice(i, i + 7)
+    sessions.push({
+      fid: fid ?? '',
+      clientId: clientId ?? '',
+      createdAt: Number(createdAt),
+      lastUsedAt: Number(lastUsedAt),
+      expiresAt: Number(expiresAt),
+      scope: words(scope),
+      ...(userAgent ? { userAgent } : {}),
+    })
+  }
+  return sessions.sort((a, b) => a.createdAt - b.createdAt)
 }

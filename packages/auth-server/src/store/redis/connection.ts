@@ -5,12 +5,15 @@ export interface RedisConnectionOptions {
   readonly url?: string
   readonly clusterNodes?: readonly { host: string; port: number }[]
   readonly prefix: string
-  /** A command that gets no answer within this time rejects. Default 1 500 ms. */
+  /** A command that gets no answer within this time rejects. Default {@link DEFAULT_COMMAND_TIMEOUT_MS}. */
   readonly commandTimeoutMs?: number
   readonly connectTimeoutMs?: number
 }
 
 export type RedisClient = Redis | Cluster
+
+/** How long a store call may wait for Redis before the request answers 503 (REDIS_COMMAND_TIMEOUT). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1_500
 
 /**
  * Opens a standalone or cluster client. Commands issued while disconnected
@@ -23,7 +26,7 @@ export type RedisClient = Redis | Cluster
 export function createRedisClient(options: RedisConnectionOptions): RedisClient {
   const common: RedisOptions = {
     keyPrefix: options.prefix,
-    commandTimeout: options.commandTimeoutMs ?? 1_500,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     connectTimeout: options.connectTimeoutMs ?? 2_000,
     enableOfflineQueue: false,
     // Commands issued in the same tick (many concurrent requests) go out in one write.

@@ -38,12 +38,13 @@ export function defineScripts(redis: Redis | Cluster): void {
 /** The commands defineScripts adds, as ioredis exposes them. */
 export interface ScriptCommands {
   deleteIfEqual(key: string, expected: string): Promise<number>
-  createSession(family: string, user: string, ...args: (string | number)[]): Promise<number>
+  createSession(family: string, user: string, ...args: (string | number)[]): Promise<number | 'late'>
   rotateRefresh(family: string, user: string, ...args: (string | number)[]): Promise<string[]>
   revokeSession(family: string, user: string, fid: string): Promise<number>
   revokeUserSessions(user: string, familyPrefix: string): Promise<number>
   listSessions(user: string, familyPrefix: string, now: number): Promise<string[]>
   inspectRefresh(family: string, tokenHash: string): Promise<string[]>
-  redeemCode(code: string): Promise<string[]>
+  redeemCode(code: string, deadline: number): Promise<string[]>
+  countRequest(key: string, windowMs: number): Promise<[number, number]>
   recordFailure(key: string, now: number, windowMs: number, maxFailures: number, lockoutMs: number): Promise<number[]>
 }

@@ -18,9 +18,16 @@
   ARGV[8]  now               (ms)
   ARGV[9]  idle ttl          (ms)
   ARGV[10] absolute ttl      (ms)
+  ARGV[11] deadline          (ms, Redis clock): past it, nothing is written
 
-  Output: the session's expiry (ms)
+  Output: the session's expiry (ms), or 'late' when the deadline had passed
 ]]
+-- A caller that timed out has answered 503: applying the write now would change what it was told failed.
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[11]) then
+  return 'late'
+end
+
 local now = tonumber(ARGV[8])
 local absolute = now + tonumber(ARGV[10])
 local expires = math.min(now + tonumber(ARGV[9]), absolute)

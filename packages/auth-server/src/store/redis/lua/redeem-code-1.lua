@@ -5,8 +5,15 @@
 
   KEYS[1]  code hash         code:<hash of the code>
 
-  Output: {'ok', data} | {'reused', data} | {'invalid'}
+  ARGV[1]  deadline (ms, Redis clock): past it, nothing is written
+
+  Output: {'ok', data} | {'reused', data} | {'invalid'} | {'late'}
 ]]
+-- A caller that timed out has answered 503: applying the write now would change what it was told failed.
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[1]) then
+  return {'late'}
+end
 local f = redis.call('HMGET', KEYS[1], 'd', 'u')
 if not f[1] then return {'invalid'} end
 if f[2] then return {'reused', f[1]} end

@@ -15,6 +15,7 @@
   ARGV[8]  reuse grace (ms)
   ARGV[9]  requested scope ('' = the session's), must be a subset
   ARGV[10] requested audience ('' = the session's), must be a subset
+  ARGV[11] deadline (ms, Redis clock): past it, nothing is written
 
   Output: { outcome, ... }
     {'rotated', scope, audience, auth_time, expires, roles, username, name, email, email_verified, picture}
@@ -24,7 +25,14 @@
     {'wrong_client'}              the token belongs to another client; nothing changed
     {'disabled'}                  the user is disabled or gone; the family was revoked
     {'invalid_scope'} / {'invalid_target'}   nothing changed
+    {'late'}                      the deadline had passed; nothing changed
 ]]
+-- A caller that timed out has answered 503: applying the write now would change what it was told failed.
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[11]) then
+  return {'late'}
+end
+
 local f = redis.call('HMGET', KEYS[1], 'h', 'c', 's', 'a', 't', 'ab', 'p', 'r', 'e')
 local current, client, scope, audience, auth_time, absolute, previous, rotated, sealed =
   f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
