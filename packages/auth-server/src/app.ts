@@ -1,7 +1,7 @@
 // buildApp: the auth server as a Fastify instance that is configured but not listening.
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
-import { routeLatency } from '@tollgate/shared'
+import { routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { ClientCache } from './clients/cache.js'
@@ -32,6 +32,7 @@ import { userinfoRoute } from './routes/userinfo.js'
 import { BruteForceGuard } from './security/brute-force.js'
 import type { Store } from './store/types.js'
 import { TokenSigner } from './tokens/signer.js'
+import { AccessTokens } from './tokens/verify-access.js'
 
 export interface AppOptions {
   readonly config: Config
@@ -57,7 +58,7 @@ const VERBOSE = new Set(['info', 'debug', 'trace'])
  * const app = await buildApp({ config, store, keystore, secretKey })
  * await app.listen({ port: config.port, host: config.host })
  */
-export async function buildApp(options: AppOptions): Promise<FastifyInstance & { ctx: ServerContext }> {
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, store, keystore } = options
   const now = options.now ?? Date.now
   const log: FastifyBaseLogger =
@@ -89,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance & {
     keystore,
     secrets: new SecretHasher(options.secretKey),
     signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
+    accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
     metrics,
     clients: new ClientCache(store, now),
     guard: new BruteForceGuard(store, config.login, now, metrics),
@@ -121,5 +123,5 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance & {
   await app.register(userinfoRoute, { ctx })
   await app.register(browserSessionRoutes, { ctx })
   await app.register(manageSessionRoutes, { ctx })
-  return app as unknown as FastifyInstance & { ctx: ServerContext }
+  return app
 }

@@ -1,6 +1,6 @@
 // The auth server's configuration: the only reader of process.env; validated and frozen.
 import path from 'node:path'
-import { ConfigError } from '@tollgate/shared'
+import { ConfigError, env as parse } from '@tollgate/shared/service'
 
 export interface Config {
   readonly port: number
@@ -57,26 +57,9 @@ export interface Config {
   readonly demoWebOrigin: string
 }
 
-type Env = Readonly<Record<string, string | undefined>>
+type Env = parse.Env
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number between ${min} and ${max}`)
-  const value = Number(raw.trim())
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${value})`)
-  return value
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase()
-  if (raw === undefined || raw === '') return fallback
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false
-  throw new ConfigError(name, 'must be true or false')
-}
+const { boolean, integer } = parse
 
 function issuerOf(env: Env): string {
   const raw = env.ISSUER?.trim() || 'http://localhost:3000'
@@ -95,7 +78,7 @@ function issuerOf(env: Env): string {
 }
 
 function urlOf(env: Env, name: string, fallback: string): string {
-  const raw = env[name]?.trim() || fallback
+  const raw = parse.text(env, name) ?? fallback
   try {
     new URL(raw)
   } catch {
@@ -165,8 +148,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (refreshIdleTtl > refreshAbsoluteTtl) {
     throw new ConfigError('REFRESH_IDLE_TTL', `must not exceed REFRESH_ABSOLUTE_TTL (${refreshAbsoluteTtl})`)
   }
-  const logLevel = env.LOG_LEVEL?.trim() || 'info'
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+  const logLevel = parse.oneOf(env, 'LOG_LEVEL', parse.LOG_LEVELS, 'info')
   const clientSecretKey = env.CLIENT_SECRET_KEY?.trim() || undefined
   if (clientSecretKey !== undefined && !/^[A-Za-z0-9_-]{43,}$/.test(clientSecretKey)) {
     throw new ConfigError('CLIENT_SECRET_KEY', 'must be at least 32 bytes, base64url-encoded')

@@ -9,6 +9,7 @@ import type { AuthMetrics } from './metrics.js'
 import type { BruteForceGuard } from './security/brute-force.js'
 import type { Store } from './store/types.js'
 import type { TokenSigner } from './tokens/signer.js'
+import type { AccessTokens } from './tokens/verify-access.js'
 
 export interface ServerContext {
   readonly config: Config
@@ -21,6 +22,8 @@ export interface ServerContext {
   readonly keystore: Keystore
   readonly secrets: SecretHasher
   readonly signer: TokenSigner
+  /** Checks this server's own access tokens (and whether they were revoked). */
+  readonly accessTokens: AccessTokens
   readonly metrics: AuthMetrics
   readonly hooks: AuthHooks
   readonly guard: BruteForceGuard
@@ -29,4 +32,11 @@ export interface ServerContext {
   readonly lifecycle: { draining: boolean }
   /** Epoch milliseconds; injectable so tests and the test issuer control time. */
   readonly now: () => number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The auth server's shared state, set by buildApp. */
+    readonly ctx: ServerContext
+  }
 }

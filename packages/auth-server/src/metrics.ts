@@ -3,7 +3,7 @@
 // prom-client (and the OpenTelemetry API it loads) is imported after the server listens, not before: it was a tenth
 // of the cold start. Until then, counter updates are queued and replayed; afterwards each counter is prom-client's own
 // object. The latency histogram is ours (LatencyHistogram) from the start and joins the registry when it loads.
-import { LatencyHistogram, routeObserver } from '@tollgate/shared'
+import { LatencyHistogram, routeObserver } from '@tollgate/shared/service'
 import type { Registry } from 'prom-client'
 
 type Labels = Record<string, string>

@@ -179,7 +179,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue
       throw err
     }
-    const ctx = (app as FastifyInstance & { ctx: ServerContext }).ctx
+    const { ctx } = app
     await ctx.metrics.load()
 
     return {

@@ -1,5 +1,5 @@
 // The demo web app's configuration: where the auth server and API are, and which client it is.
-import { ConfigError } from '@tollgate/shared'
+import { ConfigError, env as parse } from '@tollgate/shared/service'
 
 export interface DemoConfig {
   readonly port: number
@@ -9,29 +9,15 @@ export interface DemoConfig {
   readonly clientId: string
 }
 
-type Env = Readonly<Record<string, string | undefined>>
+const trimSlash = (url: string) => url.replace(/\/+$/, '')
 
-function url(env: Env, name: string, fallback: string): string {
-  const raw = env[name]?.trim() || fallback
-  try {
-    const parsed = new URL(raw)
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error()
-  } catch {
-    throw new ConfigError(name, 'must be an absolute http(s) URL')
-  }
-  return raw.replace(/\/+$/, '')
-}
-
-export function loadConfig(env: Env = process.env): DemoConfig {
-  const rawPort = env.PORT?.trim() || '3002'
-  if (!/^\d+$/.test(rawPort) || Number(rawPort) > 65_535)
-    throw new ConfigError('PORT', 'must be a whole number between 0 and 65535')
+export function loadConfig(env: parse.Env = process.env): DemoConfig {
   return Object.freeze({
-    port: Number(rawPort),
-    host: env.HOST?.trim() || '127.0.0.1',
-    authUrl: url(env, 'AUTH_URL', 'http://localhost:3000'),
-    apiUrl: url(env, 'API_URL', 'http://localhost:3001'),
-    clientId: env.CLIENT_ID?.trim() || 'demo-web',
+    port: parse.integer(env, 'PORT', 3002, 0, 65_535),
+    host: parse.text(env, 'HOST') ?? '127.0.0.1',
+    authUrl: trimSlash(parse.httpUrl(env, 'AUTH_URL', 'http://localhost:3000')),
+    apiUrl: trimSlash(parse.httpUrl(env, 'API_URL', 'http://localhost:3001')),
+    clientId: parse.text(env, 'CLIENT_ID') ?? 'demo-web',
   })
 }
 

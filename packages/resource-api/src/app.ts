@@ -1,5 +1,6 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
-import { corsHook, createVerifier, lazyDocs, routeLatency, tollgate, type Verifier } from '@tollgate/shared'
+import { createVerifier, tollgate, type Verifier } from '@tollgate/shared'
+import { corsHook, lazyDocs, routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
 import { type Logger, pino } from 'pino'

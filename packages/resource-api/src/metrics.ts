@@ -1,5 +1,5 @@
 // Prometheus metrics of the resource API: JWKS fetches, refused tokens, latency.
-import { LatencyHistogram, routeObserver } from '@tollgate/shared'
+import { LatencyHistogram, routeObserver } from '@tollgate/shared/service'
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
 
 export class ApiMetrics {

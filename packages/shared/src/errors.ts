@@ -1,4 +1,21 @@
-// Typed errors for bearer-token verification, each mapping to an RFC 6750 response.
+// Every error @tollgate/shared throws: one base class, each subclass with a stable `code`.
+//
+// A caller's programming mistake (a missing option) is a TypeError, thrown at once; these are for what the world
+// does: bad tokens, unreachable issuers, refused token requests.
+
+/**
+ * Base class of every error `@tollgate/shared` throws for input or network conditions. `code` is stable: branch on
+ * it (or `instanceof`), never on the message.
+ */
+export class TollgateError extends Error {
+  readonly code: string
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
 
 /** Stable machine-readable reasons a token was refused. */
 export type TokenErrorCode =
@@ -17,19 +34,16 @@ export type TokenErrorCode =
   | 'ERR_JWKS_UNAVAILABLE'
 
 /**
- * Base class of every error `@tollgate/shared` throws for bad input. `status` is
- * the HTTP status a resource server should answer with and `error` the RFC 6750
- * error code (absent when the request simply carried no token).
+ * A request's token was refused. `status` is the HTTP status a resource server should answer with and `error` the
+ * RFC 6750 error code (absent when the request simply carried no token).
  */
-export class TollgateTokenError extends Error {
-  readonly code: TokenErrorCode
+export class TollgateTokenError extends TollgateError {
+  declare readonly code: TokenErrorCode
   readonly status: number
   readonly error: string | undefined
 
   constructor(code: TokenErrorCode, status: number, error: string | undefined, message: string) {
-    super(message)
-    this.name = new.target.name
-    this.code = code
+    super(code, message)
     this.status = status
     this.error = error
   }
@@ -67,8 +81,8 @@ export class InsufficientScopeError extends TollgateTokenError {
 }
 
 /**
- * The verifier holds no keys and could not fetch the JWKS: the token may well be
- * valid, so this is the server's problem (503), not the client's.
+ * The verifier holds no keys and could not fetch the JWKS: the token may well be valid, so this is the server's
+ * problem (503), not the client's.
  */
 export class KeySetUnavailableError extends TollgateTokenError {
   constructor(message = 'signing keys are not available yet') {
@@ -76,24 +90,67 @@ export class KeySetUnavailableError extends TollgateTokenError {
   }
 }
 
-const quote = (value: string): string => value.replace(/[\\"]/g, '\\$&')
-
-/**
- * The `WWW-Authenticate` value for an error (RFC 6750 §3).
- *
- * @example
- * reply.header('www-authenticate', bearerChallenge(err, 'notes-api'))
- */
-export function bearerChallenge(err: TollgateTokenError, realm: string): string {
-  const parts = [`realm="${quote(realm)}"`]
-  if (err.error !== undefined && err.status !== 503) {
-    parts.push(`error="${err.error}"`, `error_description="${quote(err.message)}"`)
-    if (err instanceof InsufficientScopeError) parts.push(`scope="${quote(err.scope)}"`)
+/** A JWKS fetch failed or returned something unusable; the last good keys stay in use. */
+export class JwksFetchError extends TollgateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_JWKS_FETCH', message, options)
   }
-  return `Bearer ${parts.join(', ')}`
 }
 
-/** The JSON body that accompanies an RFC 6750 error answer. */
-export function bearerErrorBody(err: TollgateTokenError): { error: string; error_description: string } {
-  return { error: err.error ?? 'unauthorized', error_description: err.message }
+/** Base class of every error a TokenClient throws. */
+export class TokenClientError extends TollgateError {
+  constructor(message: string, options?: { cause?: unknown }, code = 'ERR_TOKEN_CLIENT') {
+    super(code, message, options)
+  }
+}
+
+/** The token endpoint refused the request with an OAuth error (RFC 6749 §5.2). Not retried. */
+export class TokenEndpointError extends TokenClientError {
+  constructor(
+    /** The OAuth `error` code, e.g. `invalid_client`, `invalid_grant`. */
+    readonly error: string,
+    readonly status: number,
+    readonly description?: string,
+  ) {
+    super(
+      `token endpoint answered ${status} ${error}${description ? `: ${description}` : ''}`,
+      undefined,
+      'ERR_TOKEN_ENDPOINT',
+    )
+  }
+}
+
+/** The server could not be reached or kept failing (network error, timeout, 5xx) after every retry. */
+export class TokenRequestError extends TokenClientError {
+  constructor(
+    message: string,
+    /** The last HTTP status, when there was an answer. */
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options, 'ERR_TOKEN_REQUEST')
+  }
+}
+
+/** Discovery failed for good: no metadata, metadata of another issuer, or a missing endpoint. */
+export class DiscoveryError extends TokenClientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'ERR_DISCOVERY')
+  }
+}
+
+/**
+ * A configuration value is unusable; `message` is one line naming the variable and the problem (never the value,
+ * which may be a secret).
+ *
+ * @example
+ * throw new ConfigError('PORT', 'must be a whole number between 0 and 65535')
+ */
+export class ConfigError extends TollgateError {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super('ERR_CONFIG', `${variable}: ${problem}`)
+  }
 }

@@ -2,9 +2,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { bearerToken } from './bearer.js'
+import { bearerChallenge, bearerErrorBody } from './challenge.js'
 import { type AccessTokenClaims, type AuthContext, authContext } from './claims.js'
-
-import { bearerChallenge, bearerErrorBody, InsufficientScopeError, TollgateTokenError } from './errors.js'
+import { InsufficientScopeError, TollgateTokenError } from './errors.js'
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js'
 
 export type TollgatePluginOptions = (

@@ -1,32 +1,24 @@
-// Public API of @tollgate/shared.
+// Public API of @tollgate/shared: verify access tokens, protect Fastify routes, get tokens as a client.
+export { type AccessTokenCheck, accessTokenCheck, type KeySource, type VerifiedAccessToken } from './access-token.js'
 export { bearerToken } from './bearer.js'
+export { bearerChallenge, bearerErrorBody } from './challenge.js'
 export { type AccessTokenClaims, type AuthContext, authContext, parseScope } from './claims.js'
-export { ConfigError } from './config-error.js'
-export { type CorsPolicy, corsHook } from './cors.js'
-export { type DocsModules, type LazyDocsOptions, lazyDocs } from './docs.js'
 export {
-  bearerChallenge,
-  bearerErrorBody,
+  DiscoveryError,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
+  JwksFetchError,
   KeySetUnavailableError,
   MissingTokenError,
+  TokenClientError,
+  TokenEndpointError,
   type TokenErrorCode,
+  TokenRequestError,
+  TollgateError,
   TollgateTokenError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
-export { LatencyHistogram, type LatencySeries, type MetricSnapshot, routeObserver } from './latency-histogram.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
-
-export { routeLatency } from './route-latency.js'
-export {
-  DiscoveryError,
-  TokenClient,
-  TokenClientError,
-  type TokenClientOptions,
-  TokenEndpointError,
-  TokenRequestError,
-  type TokenSet,
-} from './token-client.js'
-export { createVerifier, metadataUrl, type Verifier, type VerifierOptions } from './verifier.js'
+export { TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
+export { createVerifier, type Verifier, type VerifierOptions } from './verifier.js'

@@ -1,5 +1,8 @@
 // TokenClient: gets access tokens from a Tollgate (or any RFC 6749) token endpoint for a service or an app, caches
 // them until shortly before they expire, and never sends two token requests at once.
+import { TokenEndpointError, TokenRequestError } from './errors.js'
+import { discover, endpoint } from './lib/discovery.js'
+import { Retryable, retryAfter, withRetries } from './lib/retry.js'
 
 /** What the token endpoint answered (RFC 6749 §5.1). */
 export interface TokenSet {
@@ -45,64 +48,6 @@ export interface TokenClientOptions {
   readonly fetch?: typeof fetch
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number
-}
-
-/** Base class of every error a TokenClient throws. */
-export class TokenClientError extends Error {
-  override name = 'TokenClientError'
-}
-
-/** The token endpoint refused the request with an OAuth error (RFC 6749 §5.2). Not retried. */
-export class TokenEndpointError extends TokenClientError {
-  override name = 'TokenEndpointError'
-  constructor(
-    /** The OAuth `error` code, e.g. `invalid_client`, `invalid_grant`. */
-    readonly error: string,
-    readonly status: number,
-    readonly description?: string,
-  ) {
-    super(`token endpoint answered ${status} ${error}${description ? `: ${description}` : ''}`)
-  }
-}
-
-/** The server could not be reached or kept failing (network error, timeout, 5xx) after every retry. */
-export class TokenRequestError extends TokenClientError {
-  override name = 'TokenRequestError'
-  constructor(
-    message: string,
-    /** The last HTTP status, when there was an answer. */
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
-}
-
-/** Discovery failed for good: no metadata, wrong issuer, or no token endpoint. */
-export class DiscoveryError extends TokenClientError {
-  override name = 'DiscoveryError'
-}
-
-/** A failure that is worth another try: network errors, timeouts, 5xx. */
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-function retryAfter(header: string | null): number | undefined {
-  if (!header) return undefined
-  const seconds = Number(header)
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-  const date = Date.parse(header)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
 /**
@@ -239,22 +184,8 @@ export class TokenClient {
     return token
   }
 
-  async #withRetries<T>(attempt: () => Promise<T>): Promise<T> {
-    const retries = this.#options.retries ?? 3
-    const base = this.#options.retryDelayMs ?? 100
-    const cap = this.#options.maxRetryDelayMs ?? 5_000
-    for (let i = 0; ; i++) {
-      try {
-        return await attempt()
-      } catch (err) {
-        if (!(err instanceof Retryable)) throw err
-        if (i >= retries) {
-          throw new TokenRequestError(`${err.message} (after ${i + 1} attempts)`, err.status, { cause: err.cause })
-        }
-        const backoff = Math.random() * Math.min(cap, base * 2 ** i)
-        await sleep(Math.min(cap, Math.max(backoff, err.retryAfterMs ?? 0)))
-      }
-    }
+  #withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+    return withRetries(this.#options, attempt)
   }
 
   #endpoint(): Promise<string> {
@@ -267,42 +198,21 @@ export class TokenClient {
 
   /** RFC 8414 metadata first, then OIDC discovery; the `issuer` must be exactly the configured one. */
   async #discover(): Promise<string> {
-    const issuer = String(this.#options.issuer).replace(/\/$/, '')
-    const url = new URL(issuer)
-    const path = url.pathname === '/' ? '' : url.pathname
-    const candidates = [
-      `${url.origin}/.well-known/oauth-authorization-server${path}`,
-      `${issuer}/.well-known/openid-configuration`,
-    ]
-    let lastError: Error | undefined
-    for (const candidate of candidates) {
-      const metadata = await this.#withRetries(async () => {
+    const metadata = await discover(String(this.#options.issuer), (url) =>
+      this.#withRetries(async () => {
         let res: Response
         try {
-          res = await this.#fetch(candidate, {
+          res = await this.#fetch(url, {
             headers: { accept: 'application/json' },
             signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5_000),
           })
         } catch (err) {
           throw new Retryable(`discovery failed: ${(err as Error).message}`, undefined, undefined, { cause: err })
         }
-        if (res.status >= 500) throw new Retryable(`discovery: ${candidate} answered ${res.status}`, res.status)
-        if (!res.ok) return undefined
-        return (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
-      }).catch((err: Error) => {
-        lastError = err
-        return undefined
-      })
-      if (!metadata) continue
-      if (metadata.issuer !== issuer && metadata.issuer !== `${issuer}/`) {
-        throw new DiscoveryError(`metadata at ${candidate} names issuer ${String(metadata.issuer)}, not ${issuer}`)
-      }
-      if (typeof metadata.token_endpoint !== 'string') {
-        throw new DiscoveryError(`metadata at ${candidate} has no token_endpoint`)
-      }
-      return metadata.token_endpoint
-    }
-    if (lastError instanceof TokenRequestError) throw lastError
-    throw new DiscoveryError(`no authorization server metadata for ${issuer}`, { cause: lastError })
+        if (res.status >= 500) throw new Retryable(`discovery: ${url.href} answered ${res.status}`, res.status)
+        return { status: res.status, body: await res.json().catch(() => undefined) }
+      }),
+    )
+    return endpoint(metadata, 'token_endpoint')
   }
 }

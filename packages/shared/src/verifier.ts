@@ -1,9 +1,9 @@
-// Stateless verification of Tollgate access tokens (RFC 9068) against the issuer's JWKS.
-import type * as Jose from 'jose'
+// Stateless verification of Tollgate access tokens (RFC 9068) against the issuer's JWKS, with a verified-token cache.
+import { type AccessTokenCheck, accessTokenCheck } from './access-token.js'
 import type { AccessTokenClaims } from './claims.js'
-import { InvalidTokenError, TollgateTokenError } from './errors.js'
+import { InvalidTokenError } from './errors.js'
+import { discover, endpoint } from './lib/discovery.js'
 import { createKeySet, type KeySet, type KeySetFetchEvent } from './lib/key-set.js'
-import { hasUniqueMembers } from './lib/unique-members.js'
 
 export interface VerifierOptions {
   /** Expected `iss`, exactly as the auth server's `ISSUER`. */
@@ -53,12 +53,9 @@ export interface Verifier {
   readonly keys: KeySet
 }
 
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
-
 interface CacheEntry {
   readonly token: string
   readonly claims: AccessTokenClaims
-
   /** exp (+ clock tolerance), epoch ms: the entry is never used after it. */
   readonly expiresAt: number
   readonly kid: string
@@ -77,84 +74,17 @@ function cacheKey(token: string): number {
   return key
 }
 
-const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-
-/**
- * Base64url has unused trailing bits; decoders ignore them, so one signature has several spellings. Only the
- * canonical one (unused bits zero) is accepted: a token has exactly one string form.
- */
-function canonicalBase64url(segment: string): boolean {
-  const rest = segment.length % 4
-  if (rest === 1) return false
-  if (rest === 0) return true
-  const last = B64URL.indexOf(segment[segment.length - 1] as string)
-  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0
-}
-
-/** RFC 8414 §3: the metadata URL for an issuer, with any path appended after the well-known segment. */
-export function metadataUrl(issuer: string): URL {
-  const url = new URL(issuer)
-  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')
-  return new URL(`/.well-known/oauth-authorization-server${path}`, url.origin)
-}
-
+/** The issuer's `jwks_uri`, from its metadata (fetched once, with a timeout). */
 async function discoverJwksUri(issuer: string, doFetch: typeof fetch, timeoutMs: number): Promise<string> {
-  const response = await doFetch(metadataUrl(issuer), {
-    headers: { accept: 'application/json' },
-    redirect: 'manual',
-    signal: AbortSignal.timeout(timeoutMs),
+  const metadata = await discover(issuer, async (url) => {
+    const res = await doFetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    return { status: res.status, body: await res.json().catch(() => undefined) }
   })
-  if (response.status !== 200) throw new Error(`issuer metadata answered ${response.status}`)
-  const meta = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown }
-  if (meta.issuer !== issuer) throw new Error('issuer metadata names a different issuer')
-  if (typeof meta.jwks_uri !== 'string') throw new Error('issuer metadata has no jwks_uri')
-  return meta.jwks_uri
-}
-
-function checkClaimTypes(claims: Record<string, unknown>): AccessTokenClaims {
-  const bad = (name: string): never => {
-    throw new InvalidTokenError('ERR_TOKEN_CLAIM', `"${name}" claim has the wrong type`)
-  }
-  for (const name of ['sub', 'jti', 'client_id']) {
-    const value = claims[name]
-    if (typeof value !== 'string' || value.length === 0) bad(name)
-  }
-  if (claims.scope !== undefined && typeof claims.scope !== 'string') bad('scope')
-  if (claims.auth_time !== undefined && typeof claims.auth_time !== 'number') bad('auth_time')
-  if (claims.roles !== undefined) {
-    if (!Array.isArray(claims.roles) || claims.roles.some((r) => typeof r !== 'string')) bad('roles')
-  }
-  if (claims.scope === undefined) return { ...claims, scope: '' } as AccessTokenClaims
-  return claims as AccessTokenClaims
-}
-
-// jose is loaded with the first token to verify, not with the module: services importing this package for its
-// types, errors or hooks start without it.
-let jose: typeof Jose | undefined
-const loadJose = async () => {
-  jose ??= await import('jose')
-  return jose
-}
-
-function translate(err: unknown, joseErrors: typeof Jose.errors): TollgateTokenError {
-  if (err instanceof TollgateTokenError) return err
-  if (err instanceof joseErrors.JWTExpired) return new InvalidTokenError('ERR_TOKEN_EXPIRED', 'token has expired')
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    if (err.claim === 'nbf') return new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'token is not yet valid')
-    if (err.claim === 'typ') return new InvalidTokenError('ERR_TOKEN_TYPE', 'token is not an access token (typ at+jwt)')
-    return new InvalidTokenError('ERR_TOKEN_CLAIM', `"${err.claim}" claim check failed`)
-  }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-    return new InvalidTokenError('ERR_TOKEN_ALG', 'token algorithm is not allowed')
-  }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new InvalidTokenError('ERR_TOKEN_SIGNATURE', 'token signature is invalid')
-  }
-  if (err instanceof joseErrors.JOSEError || err instanceof TypeError || err instanceof SyntaxError) {
-    return new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token is malformed')
-  }
-  throw err
+  return endpoint(metadata, 'jwks_uri')
 }
 
 /**
@@ -168,10 +98,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const { issuer } = options
   if (typeof issuer !== 'string' || issuer.length === 0) throw new TypeError('issuer must be a non-empty string')
   new URL(issuer)
-  const audience = typeof options.audience === 'string' ? options.audience : [...options.audience]
-  if (audience.length === 0) throw new TypeError('audience must be a non-empty string or array')
+  if (options.audience === undefined) throw new TypeError('audience must be a non-empty string or array')
   const clockTolerance = options.clockToleranceSec ?? 5
-  const maxTokenLength = options.maxTokenLength ?? 8_192
   const now = options.now ?? Date.now
   const doFetch = options.fetch ?? globalThis.fetch
   const timeoutMs = options.jwks?.timeoutMs ?? 5_000
@@ -183,15 +111,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     now,
     ...(options.onJwksFetch ? { onFetch: options.onJwksFetch } : {}),
   })
-
-  const verifyOptions = {
-    algorithms: ['RS256'],
-    typ: 'at+jwt',
+  const check = accessTokenCheck({
     issuer,
-    audience,
-    clockTolerance,
-    requiredClaims: REQUIRED_CLAIMS,
-  }
+    audience: options.audience,
+    keys,
+    clockToleranceSec: clockTolerance,
+    now,
+    ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
+  } satisfies AccessTokenCheck)
 
   const maxEntries = options.cache === false ? 0 : (options.cache?.maxEntries ?? 10_000)
   if (!Number.isInteger(maxEntries) || maxEntries < 0)
@@ -216,36 +143,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof token !== 'string') throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token is malformed')
     const hit = cached(token)
     if (hit) return hit
-    if (token.length > maxTokenLength) throw new InvalidTokenError('ERR_TOKEN_TOO_LARGE', 'token is too large')
-    if (!JWS_COMPACT.test(token)) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token is malformed')
-    if (!token.split('.').every(canonicalBase64url))
-      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token is malformed')
-    const dot = token.indexOf('.')
-    const header = Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')
-    const payload = Buffer.from(token.slice(dot + 1, token.lastIndexOf('.')), 'base64url').toString('utf8')
-    if (!hasUniqueMembers(header) || !hasUniqueMembers(payload)) {
-      throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token has duplicate JSON member names')
+    const { claims, kid } = await check(token)
+    if (maxEntries > 0) {
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as number)
+      cache.set(cacheKey(token), { token, claims, expiresAt: claims.exp * 1000 + toleranceMs, kid })
     }
-    try {
-      const { jwtVerify } = await loadJose()
-      const { payload, protectedHeader } = await jwtVerify(token, keys.getKey, {
-        ...verifyOptions,
-        currentDate: new Date(now()),
-      })
-      const claims = Object.freeze(checkClaimTypes(payload as Record<string, unknown>))
-      if (maxEntries > 0) {
-        if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as number)
-        cache.set(cacheKey(token), {
-          token,
-          claims,
-          expiresAt: claims.exp * 1000 + toleranceMs,
-          kid: protectedHeader.kid as string,
-        })
-      }
-      return claims
-    } catch (err) {
-      throw translate(err, (await loadJose()).errors)
-    }
+    return claims
   }
 
   return { verify, cached, keys }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { LatencyHistogram, routeObserver } from '../src/index.js'
+import { LatencyHistogram, routeObserver } from '../src/service/index.js'
 
 t.test('observations land in cumulative buckets per label set, with sum and count', async (t) => {
   const h = new LatencyHistogram('req_seconds', 'latency', [0.01, 0.1, 1])

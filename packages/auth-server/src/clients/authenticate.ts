@@ -43,7 +43,7 @@ export function parseBasic(header: string): { clientId: string; secret: string }
  * const { client } = await authenticateClient(ctx, request, body)
  */
 export async function authenticateClient(
-  ctx: ServerContext,
+  ctx: Pick<ServerContext, 'clients' | 'secrets' | 'guard'>,
   request: FastifyRequest,
   body: FormBody,
 ): Promise<AuthenticatedClient> {
@@ -60,11 +60,15 @@ export async function authenticateClient(
   const clientId = basic?.clientId ?? bodyId
   const secret = basic?.secret ?? bodySecret
   if (clientId === undefined) throw new InvalidClient('client authentication is required')
-  if (clientId.length > 256) throw new InvalidClient()
+  if (clientId.length > 256) throw new InvalidClient(undefined, { detail: 'client_id longer than 256 characters' })
   const client = await ctx.clients.get(clientId)
 
   if (secret === undefined) {
-    if (!client?.public) throw new InvalidClient()
+    if (!client?.public) {
+      throw new InvalidClient(undefined, {
+        detail: client ? `confidential client ${clientId} sent no secret` : `unknown client ${clientId}`,
+      })
+    }
     return { client, method: 'none' }
   }
   const ok = ctx.secrets.verify(secret, client?.public ? undefined : client?.secretHash)
@@ -72,7 +76,13 @@ export async function authenticateClient(
     // A wrong secret: counted, and refused as throttled once the IP is locked.
     await ctx.guard.ipFailed(request.ip)
     await ctx.guard.checkIp(request.ip)
-    throw new InvalidClient()
+    throw new InvalidClient(undefined, {
+      detail: !client
+        ? `unknown client ${clientId}`
+        : client.public
+          ? `public client ${clientId} sent a secret`
+          : `wrong secret for client ${clientId}`,
+    })
   }
   // A right secret: only a lock this instance has seen holds it back (no store round trip on the hot path).
   ctx.guard.checkIpLocally(request.ip)

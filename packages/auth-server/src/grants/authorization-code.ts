@@ -15,8 +15,11 @@ export const authorizationCode: Grant = {
     const code = required(body, 'code')
     const redirectUri = required(body, 'redirect_uri')
     const verifier = required(body, 'code_verifier')
-    const redeemed = await ctx.store.redeemCode(hashCode(code))
-    if (redeemed.outcome === 'invalid') throw new InvalidGrant(INVALID)
+    // The client is checked by the store before anything is spent: another client cannot burn this code.
+    const redeemed = await ctx.store.redeemCode(hashCode(code), client.clientId)
+    if (redeemed.outcome === 'wrong_client' || redeemed.outcome === 'invalid') {
+      throw new InvalidGrant(INVALID, { detail: `authorization code ${redeemed.outcome}` })
+    }
     const grant = redeemed.code
     if (redeemed.outcome === 'reused') {
       // RFC 6749 §4.1.2: a code used twice was probably stolen; revoke what the first use issued.
@@ -28,7 +31,6 @@ export const authorizationCode: Grant = {
       )
       throw new InvalidGrant(INVALID)
     }
-    if (grant.clientId !== client.clientId) throw new InvalidGrant(INVALID)
     if (grant.redirectUri !== redirectUri)
       throw new InvalidGrant('redirect_uri does not match the authorization request')
     if (!verifyPkce(verifier, grant.codeChallenge))

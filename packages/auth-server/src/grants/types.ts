@@ -3,15 +3,9 @@ import type { FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
 import type { FormBody } from '../params.js'
 import type { ClientRecord, GrantType } from '../store/types.js'
+import type { TokenResponse } from '../tokens/token-response.js'
 
-export interface TokenResponse {
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
-  scope: string
-  refresh_token?: string
-  id_token?: string
-}
+export type { TokenResponse }
 
 export interface GrantRequest {
   readonly body: FormBody

@@ -1,62 +1,32 @@
 // Signing keys: loads RSA keys from KEYS_DIR (PEM or JWK), generates one when there is none, publishes the JWKS.
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPair as generateKeyPairCb,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto'
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import type { KeyObject } from 'node:crypto'
+import { createPublicKey } from 'node:crypto'
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { promisify } from 'node:util'
+import {
+  fromJwk,
+  generateKeyJwk,
+  KEY_FILE,
+  type KeyInfo,
+  type KeyState,
+  KeystoreError,
+  type KeyTimes,
+  type PublicJwk,
+  readKeyFile,
+  type SigningKey,
+} from './key-file.js'
+import { byActivation, describeKeys, isPublished, retiredAt } from './lifecycle.js'
+import { withDirectoryLock } from './lock.js'
 
-/** The members of a JWK this module reads (RFC 7517). */
-export type JWK = JsonWebKey & { kid?: string; alg?: string; use?: string }
-
-/** RFC 7638 JWK thumbprint of an RSA key: SHA-256 over the canonical JSON of e, kty, n. */
-export function rsaThumbprint(n: string, e: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify({ e, kty: 'RSA', n }))
-    .digest('base64url')
-}
-
-const generateKeyPair = promisify(generateKeyPairCb)
-
-/** The public half of a signing key as published in the JWKS. */
-export interface PublicJwk {
-  readonly kty: 'RSA'
-  readonly kid: string
-  readonly use: 'sig'
-  readonly alg: 'RS256'
-  readonly n: string
-  readonly e: string
-}
-
-/** Lifecycle times of a key, in epoch milliseconds. */
-export interface KeyTimes {
-  readonly createdAt: number
-  /** The key may sign from this time on; before it, it is only published. */
-  readonly activatesAt: number
-  /** From this time the key is neither published nor used. */
-  readonly retiresAt?: number
-}
-
-export type KeyState = 'pending' | 'active' | 'verifying' | 'retired'
-
-export interface SigningKey extends KeyTimes {
-  readonly kid: string
-  /** Never exported: it stays in this process (and in its file). */
-  readonly privateKey: KeyObject
-  readonly publicJwk: PublicJwk
-  readonly file: string | undefined
-}
-
-export interface KeyInfo extends KeyTimes {
-  readonly kid: string
-  readonly state: KeyState
-  readonly file: string | undefined
-}
+export {
+  type KeyInfo,
+  type KeyState,
+  KeystoreError,
+  type KeyTimes,
+  type PublicJwk,
+  rsaThumbprint,
+  type SigningKey,
+} from './key-file.js'
 
 export interface KeystoreOptions {
   /** Directory of key files; `undefined` keeps keys in memory only (tests). */
@@ -74,96 +44,6 @@ export interface KeystoreOptions {
   /** Create an active key when there is none (servers). Default true. */
   readonly generateIfMissing?: boolean
 }
-
-/** Key files could not be used; the message says which and why (never key material). */
-export class KeystoreError extends Error {
-  override name = 'KeystoreError'
-}
-
-const KEY_FILE = /\.(pem|json)$/i
-const MIN_MODULUS_BITS = 2048
-
-function modulusBits(n: string): number {
-  return Buffer.from(n, 'base64url').length * 8
-}
-
-async function fromJwk(jwk: JWK & { tollgate?: Record<string, unknown> }, file: string | undefined, mtime: number) {
-  if (jwk.kty !== 'RSA' || typeof jwk.n !== 'string' || typeof jwk.e !== 'string' || typeof jwk.d !== 'string') {
-    throw new KeystoreError('not an RSA private key')
-  }
-  if (modulusBits(jwk.n) < MIN_MODULUS_BITS) throw new KeystoreError(`RSA key shorter than ${MIN_MODULUS_BITS} bits`)
-  const { kty, n, e, d, p, q, dp, dq, qi } = jwk
-  const privateJwk = { kty, n, e, d, p, q, dp, dq, qi }
-  const kid = rsaThumbprint(n, e)
-  let privateKey: KeyObject
-  try {
-    privateKey = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' })
-  } catch {
-    throw new KeystoreError('not a usable RSA private key')
-  }
-  const time = (value: unknown, fallback: number | undefined): number | undefined => {
-    if (value === undefined || value === null) return fallback
-    const t = typeof value === 'number' ? value : Date.parse(String(value))
-    if (!Number.isFinite(t)) throw new KeystoreError('invalid tollgate lifecycle time')
-    return t
-  }
-  const meta = jwk.tollgate ?? {}
-  const createdAt = time(meta.created_at, mtime) ?? mtime
-  const retiresAt = time(meta.retires_at, undefined)
-  return {
-    kid,
-    privateKey,
-    publicJwk: { kty: 'RSA', kid, use: 'sig', alg: 'RS256', n, e } as PublicJwk,
-    file,
-    createdAt,
-    activatesAt: time(meta.activates_at, createdAt) ?? createdAt,
-    ...(retiresAt === undefined ? {} : { retiresAt }),
-  } satisfies SigningKey
-}
-
-async function readKeyFile(file: string): Promise<SigningKey> {
-  const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)])
-  if (file.toLowerCase().endsWith('.json')) {
-    let jwk: JWK
-    try {
-      jwk = JSON.parse(text) as JWK
-    } catch {
-      throw new KeystoreError('not valid JSON')
-    }
-    return fromJwk(jwk, file, info.mtimeMs)
-  }
-  let jwk: JWK
-  try {
-    jwk = createPrivateKey({ key: text, format: 'pem' }).export({ format: 'jwk' }) as JWK
-  } catch {
-    throw new KeystoreError('not a PEM private key')
-  }
-  return fromJwk(jwk, file, info.mtimeMs)
-}
-
-/** A freshly generated RSA-2048 private JWK carrying its lifecycle times. */
-export async function generateKeyJwk(times: KeyTimes): Promise<JWK & { kid: string }> {
-  const { privateKey } = await generateKeyPair('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
-  const jwk = privateKey.export({ format: 'jwk' }) as JWK
-  const kid = rsaThumbprint(jwk.n as string, jwk.e as string)
-  return {
-    ...jwk,
-    kid,
-    alg: 'RS256',
-    use: 'sig',
-    tollgate: {
-      created_at: new Date(times.createdAt).toISOString(),
-      activates_at: new Date(times.activatesAt).toISOString(),
-      ...(times.retiresAt === undefined ? {} : { retires_at: new Date(times.retiresAt).toISOString() }),
-    },
-  } as JWK & { kid: string }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Order of activation: the later key in this order supersedes the earlier. */
-const order = (a: SigningKey, b: SigningKey): number =>
-  a.activatesAt - b.activatesAt || a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0)
 
 /**
  * The set of signing keys, shared by every instance through KEYS_DIR.
@@ -278,7 +158,7 @@ export class Keystore {
       throw new KeystoreError(`no usable signing key in ${this.#dir} (${failures.join('; ')})`)
     }
     const byKid = new Map(loaded.map((k) => [k.kid, k]))
-    this.#keys = [...byKid.values()].sort(order)
+    this.#keys = [...byKid.values()].sort(byActivation)
     this.#jwksComputedFor = ''
   }
 
@@ -296,7 +176,7 @@ export class Keystore {
       await writeFile(file, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' })
     }
     const key = await fromJwk(jwk, file, createdAt)
-    this.#keys = [...this.#keys.filter((k) => k.kid !== key.kid), key].sort(order)
+    this.#keys = [...this.#keys.filter((k) => k.kid !== key.kid), key].sort(byActivation)
     this.#jwksComputedFor = ''
     this.#log?.info({ kid: key.kid, activatesAt: new Date(key.activatesAt).toISOString() }, 'signing key added')
     return key
@@ -344,45 +224,18 @@ export class Keystore {
     await this.reload()
   }
 
-  /** One writer at a time across instances sharing the directory (O_EXCL lock file, stale after 30 s). */
-  async #withLock<T>(task: () => Promise<T>): Promise<T> {
+  /** One writer at a time across instances sharing the directory; the set is re-read while waiting. */
+  #withLock<T>(task: () => Promise<T>): Promise<T> {
     if (this.#dir === undefined) return task()
-    await mkdir(this.#dir, { recursive: true, mode: 0o700 })
-    const lockFile = path.join(this.#dir, '.keys.lock')
-    for (let attempt = 0; attempt < 200; attempt++) {
-      let handle: Awaited<ReturnType<typeof open>> | undefined
-      try {
-        handle = await open(lockFile, 'wx', 0o600)
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-        const age = Date.now() - (await stat(lockFile).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs
-        if (age > 30_000) await rm(lockFile, { force: true })
-        await sleep(25 + Math.random() * 50)
-        await this.reload()
-        continue
-      }
-      try {
-        return await task()
-      } finally {
-        await handle.close()
-        await rm(lockFile, { force: true })
-      }
-    }
-    throw new KeystoreError(`could not acquire ${lockFile}`)
+    return withDirectoryLock(this.#dir, () => this.reload(), task)
   }
 
-  /** When a key stops being published: explicitly, or `retireAfterMs` after its successor activated. */
   #retiredAt(key: SigningKey): number | undefined {
-    const index = this.#keys.indexOf(key)
-    const successor = this.#keys.slice(index + 1).find((k) => k.retiresAt === undefined || k.retiresAt > k.activatesAt)
-    const superseded = successor ? successor.activatesAt + this.#retireAfterMs : undefined
-    if (key.retiresAt === undefined) return superseded
-    return superseded === undefined ? key.retiresAt : Math.min(key.retiresAt, superseded)
+    return retiredAt(this.#keys, key, this.#retireAfterMs)
   }
 
   #isPublished(key: SigningKey, now = this.#now()): boolean {
-    const retired = this.#retiredAt(key)
-    return retired === undefined || retired > now
+    return isPublished(this.#keys, key, now, this.#retireAfterMs)
   }
 
   #isActive(key: SigningKey, now = this.#now()): boolean {
@@ -439,25 +292,7 @@ export class Keystore {
 
   /** Every known key with its lifecycle state, oldest first. */
   list(): KeyInfo[] {
-    const now = this.#now()
     const signing = this.ready ? this.signingKey().kid : undefined
-    return this.#keys.map((k) => {
-      const retiresAt = this.#retiredAt(k)
-      const state: KeyState = !this.#isPublished(k, now)
-        ? 'retired'
-        : k.activatesAt > now
-          ? 'pending'
-          : k.kid === signing
-            ? 'active'
-            : 'verifying'
-      return {
-        kid: k.kid,
-        state,
-        createdAt: k.createdAt,
-        activatesAt: k.activatesAt,
-        ...(retiresAt === undefined ? {} : { retiresAt }),
-        file: k.file,
-      }
-    })
+    return describeKeys(this.#keys, this.#now(), this.#retireAfterMs, signing)
   }
 }

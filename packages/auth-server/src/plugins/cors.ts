@@ -1,5 +1,5 @@
 // CORS: discovery documents for anyone; token, userinfo and session endpoints only for origins some client allows.
-import { corsHook } from '@tollgate/shared'
+import { corsHook } from '@tollgate/shared/service'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Store } from '../store/types.js'

@@ -3,24 +3,27 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { InvalidRequest, NotFound, OAuthError, StoreUnavailableError, TemporarilyUnavailable } from '../errors.js'
 
-/** Maps any thrown value to the OAuthError the client may see. */
+/** Maps any thrown value to the OAuthError the client may see; `undefined` for a bug (answered `server_error`). */
 export function toOAuthError(err: unknown): OAuthError | undefined {
   if (err instanceof OAuthError) return err
   if (err instanceof StoreUnavailableError) return new TemporarilyUnavailable()
   const fe = err as Partial<FastifyError> | undefined
   if (fe?.validation) return new InvalidRequest(fe.message ?? 'invalid request')
-  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new InvalidRequest('unsupported content type', 415)
-  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new InvalidRequest('request body too large', 413)
+  if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new InvalidRequest('unsupported content type', { status: 415 })
+  if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new InvalidRequest('request body too large', { status: 413 })
   const status = fe?.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, bad content length, …); their messages carry no input.
-    return new InvalidRequest(
-      fe?.code?.startsWith('FST_') ? (fe.message ?? 'invalid request') : 'invalid request',
+    return new InvalidRequest(fe?.code?.startsWith('FST_') ? (fe.message ?? 'invalid request') : 'invalid request', {
       status,
-    )
+    })
   }
   return undefined
 }
+
+/** The RFC 6749 §5.2 body of an error. */
+export const errorBody = (err: OAuthError) => ({ error: err.code, error_description: err.message })
 
 async function errorHandler(fastify: FastifyInstance, options: { log: FastifyBaseLogger }): Promise<void> {
   const { log } = options
@@ -33,17 +36,17 @@ async function errorHandler(fastify: FastifyInstance, options: { log: FastifyBas
         .header('cache-control', 'no-store')
         .send({ error: 'server_error', error_description: 'internal error' })
     }
-    if (oauth.status >= 500) log.warn({ reqId: request.id, err }, oauth.message)
+    if (oauth.status >= 500) log.warn({ reqId: request.id, err, detail: oauth.detail }, oauth.message)
+    else if (oauth.detail) log.info({ reqId: request.id, error: oauth.code, detail: oauth.detail }, oauth.message)
     return reply
       .code(oauth.status)
       .headers({ 'cache-control': 'no-store', ...oauth.headers })
-      .send({ error: oauth.error, error_description: oauth.message })
+      .send(errorBody(oauth))
   })
 
-  fastify.setNotFoundHandler((request, reply) => {
-    const err = new NotFound(`no route for ${request.method} ${request.url.split('?')[0]}`)
-    return reply.code(404).send({ error: err.error, error_description: err.message })
-  })
+  fastify.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(new NotFound(`no route for ${request.method} ${request.url.split('?')[0]}`))),
+  )
 }
 
 export default fp(errorHandler, { fastify: '5.x', name: 'tollgate-error-handler' })

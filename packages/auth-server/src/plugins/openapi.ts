@@ -1,5 +1,5 @@
 // OpenAPI document generated from the route schemas, at /docs/json, rendered at /docs (built on first request).
-import { lazyDocs } from '@tollgate/shared'
+import { lazyDocs } from '@tollgate/shared/service'
 import type { FastifyInstance } from 'fastify'
 import { oauthError } from '../routes/schemas.js'
 

@@ -208,7 +208,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
           jti: newJti(),
           ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
         },
-        CODE_TTL_MS,
+        ctx.now() + CODE_TTL_MS,
       )
       reply.clearCookie(CSRF_COOKIE, { path: '/oauth/authorize' })
       return reply

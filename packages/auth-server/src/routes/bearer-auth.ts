@@ -10,12 +10,14 @@ import {
 import type { FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { OAuthError } from '../errors.js'
-import { verifyOwnAccessToken } from '../tokens/verify-access.js'
 
 /** An RFC 6750 refusal with its WWW-Authenticate challenge. */
 export class BearerError extends OAuthError {
   constructor(err: TollgateTokenError, realm: string) {
-    super(err.error ?? 'invalid_request', err.status, err.message, { 'www-authenticate': bearerChallenge(err, realm) })
+    super(err.error ?? 'invalid_request', err.status, err.message, {
+      headers: { 'www-authenticate': bearerChallenge(err, realm) },
+      detail: err.code,
+    })
   }
 }
 
@@ -26,19 +28,17 @@ export interface BearerOptions {
 }
 
 /**
- * The claims of the request's bearer token, when it is an unexpired,
- * unrevoked access token of this server; otherwise throws BearerError.
+ * The claims of the request's bearer token, when it is an unexpired, unrevoked access token of this server;
+ * otherwise throws BearerError.
  */
 export async function bearerClaims(
-  ctx: ServerContext,
+  ctx: Pick<ServerContext, 'config' | 'accessTokens'>,
   request: FastifyRequest,
   options: BearerOptions = {},
 ): Promise<AccessTokenClaims> {
   const realm = ctx.config.issuer
   try {
-    const token = bearerToken(request.headers.authorization)
-    const claims = await verifyOwnAccessToken(ctx, token)
-    if (!claims) throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'token is invalid, expired or revoked')
+    const claims = await ctx.accessTokens.verify(bearerToken(request.headers.authorization))
     if (options.user && (claims.auth_time === undefined || claims.sub === claims.client_id)) {
       throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'a user access token is required')
     }

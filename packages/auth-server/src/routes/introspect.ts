@@ -5,7 +5,6 @@ import type { ServerContext } from '../context.js'
 import { InvalidClient } from '../errors.js'
 import { type FormBody, required } from '../params.js'
 import { hashRefreshToken, parseRefreshToken } from '../tokens/refresh-token.js'
-import { verifyOwnAccessToken } from '../tokens/verify-access.js'
 import { errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 8192 } as const
@@ -69,7 +68,7 @@ export const introspectRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async
       }
     }
 
-    const claims = await verifyOwnAccessToken(ctx, token)
+    const claims = await ctx.accessTokens.claimsOf(token)
     if (!claims) return INACTIVE
     return {
       active: true,

@@ -5,7 +5,6 @@ import type { ServerContext } from '../context.js'
 import { UnauthorizedClient } from '../errors.js'
 import { type FormBody, required } from '../params.js'
 import { hashRefreshToken, parseRefreshToken } from '../tokens/refresh-token.js'
-import { verifyOwnAccessToken } from '../tokens/verify-access.js'
 import { errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 8192 } as const
@@ -40,7 +39,7 @@ export const revokeRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (ap
       return reply.code(200).send()
     }
 
-    const claims = await verifyOwnAccessToken(ctx, token, { checkRevoked: false })
+    const claims = await ctx.accessTokens.claimsOf(token, { checkRevoked: false })
     if (claims && claims.exp * 1000 > ctx.now()) {
       if (claims.client_id !== client.clientId) throw new UnauthorizedClient('the token was issued to another client')
       await ctx.store.revokeAccessToken(claims.jti, claims.exp * 1000)

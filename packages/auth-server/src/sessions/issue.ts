@@ -1,7 +1,7 @@
 // Tokens for an authenticated user: the session (when the client may refresh), the access token, the ID token.
 import type { ServerContext } from '../context.js'
-import type { TokenResponse } from '../grants/types.js'
 import type { ClientRecord, UserRecord } from '../store/types.js'
+import type { TokenResponse } from '../tokens/token-response.js'
 import { startSession } from './start.js'
 
 export interface UserTokenRequest {

@@ -1,7 +1,6 @@
 // One refresh of a session, shared by the refresh_token grant and POST /session/refresh.
 import type { ServerContext } from '../context.js'
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../errors.js'
-import type { TokenResponse } from '../grants/types.js'
 import type { ClientRecord } from '../store/types.js'
 import {
   hashRefreshToken,
@@ -11,6 +10,7 @@ import {
   sessionId,
   successorOf,
 } from '../tokens/refresh-token.js'
+import type { TokenResponse } from '../tokens/token-response.js'
 
 export const INVALID_REFRESH = 'refresh token is invalid, expired or revoked'
 

@@ -136,6 +136,8 @@ export interface AuthorizationCode {
 export type RedeemResult =
   | { readonly outcome: 'ok' | 'reused'; readonly code: AuthorizationCode }
   | { readonly outcome: 'invalid' }
+  /** The code was issued to another client: nothing changed, so only its rightful owner can spend it. */
+  | { readonly outcome: 'wrong_client' }
 
 /** Failed authentications counted against one subject (a username, a client IP). */
 export interface FailureState {
@@ -213,10 +215,13 @@ export interface Store {
   /** The user's live sessions, oldest first. */
   listSessions(sub: string, now: number): Promise<SessionInfo[]>
 
-  /** Stores an authorization code (by its hash) for `ttlMs`. */
-  putCode(codeHash: string, code: AuthorizationCode, ttlMs: number): Promise<void>
-  /** Redeems a code once; later redemptions report `reused`. `deadline`: as {@link RotateRequest.deadline}. */
-  redeemCode(codeHash: string, deadline?: number): Promise<RedeemResult>
+  /** Stores an authorization code (by its hash) until `expiresAt` (epoch ms). */
+  putCode(codeHash: string, code: AuthorizationCode, expiresAt: number): Promise<void>
+  /**
+   * Redeems a code once, for the client it was issued to; its later redemptions report `reused`, another client's
+   * `wrong_client` (and change nothing). `deadline`: as {@link RotateRequest.deadline}.
+   */
+  redeemCode(codeHash: string, clientId: string, deadline?: number): Promise<RedeemResult>
 
   /** Counts a failed authentication; locks the subject when the policy says so. */
   recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState>

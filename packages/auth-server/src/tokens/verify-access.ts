@@ -1,55 +1,69 @@
-// Verifies this server's own access tokens (introspection, revocation, userinfo, session endpoints).
-import type { AccessTokenClaims } from '@tollgate/shared'
-import type { JWSHeaderParameters } from 'jose'
-import type { ServerContext } from '../context.js'
+// The auth server's own check of its access tokens (userinfo, sessions, introspection, revocation): the shared core,
+// with keys from the keystore and any audience, plus what only the issuer knows — the revocation list.
+import {
+  type AccessTokenClaims,
+  accessTokenCheck,
+  InvalidTokenError,
+  type KeySource,
+  TollgateTokenError,
+} from '@tollgate/shared'
+import type { Keystore } from '../keys/keystore.js'
+import type { Store } from '../store/types.js'
 
-const MAX_TOKEN_LENGTH = 8_192
-let jwtVerify: typeof import('jose').jwtVerify | undefined
+/** The keystore as a key source: every published key verifies, nothing else does. */
+export function keystoreKeys(keystore: Pick<Keystore, 'verificationKey'>): KeySource {
+  return {
+    async getKey(header) {
+      const key = typeof header.kid === 'string' ? await keystore.verificationKey(header.kid) : undefined
+      if (!key) throw new InvalidTokenError('ERR_TOKEN_UNKNOWN_KEY', 'token is signed by an unknown key')
+      return key
+    },
+  }
+}
+
+export interface AccessTokenDeps {
+  readonly issuer: string
+  readonly keystore: Pick<Keystore, 'verificationKey'>
+  readonly store: Pick<Store, 'isAccessTokenRevoked'>
+  readonly now: () => number
+}
 
 export interface VerifyOptions {
-  /** Accept tokens whose `exp` has passed (revocation of an expired token is a no-op anyway). */
-  readonly allowExpired?: boolean
-  /** Also consult the access-token revocation list. Default true. */
+  /** Also consult the revocation list. Default true. */
   readonly checkRevoked?: boolean
 }
 
 /**
- * The claims of an access token this server issued and has not revoked, or
- * `undefined` for anything else. Never throws for bad input.
+ * What this server accepts as its own access token.
+ *
+ * @example
+ * const claims = await accessTokens.verify(token) // throws InvalidTokenError
  */
-export async function verifyOwnAccessToken(
-  ctx: ServerContext,
-  token: string,
-  options: VerifyOptions = {},
-): Promise<AccessTokenClaims | undefined> {
-  if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) return undefined
-  let claims: AccessTokenClaims
-  try {
-    // jose is loaded on first use: the token endpoint never needs it.
-    jwtVerify ??= (await import('jose')).jwtVerify
-    const { payload } = await jwtVerify(
-      token,
-      async (header: JWSHeaderParameters) => {
-        const key = typeof header.kid === 'string' ? await ctx.keystore.verificationKey(header.kid) : undefined
-        if (!key) throw new Error('unknown key')
-        return key
-      },
-      {
-        algorithms: ['RS256'],
-        typ: 'at+jwt',
-        issuer: ctx.config.issuer,
-        clockTolerance: options.allowExpired ? Number.MAX_SAFE_INTEGER : 5,
-        currentDate: new Date(ctx.now()),
-        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
-      },
-    )
-    claims = payload as AccessTokenClaims
-  } catch {
-    return undefined
+export class AccessTokens {
+  readonly #check: (token: string) => Promise<{ claims: AccessTokenClaims }>
+  readonly #store: AccessTokenDeps['store']
+
+  constructor(deps: AccessTokenDeps) {
+    this.#check = accessTokenCheck({ issuer: deps.issuer, keys: keystoreKeys(deps.keystore), now: deps.now })
+    this.#store = deps.store
   }
-  if (typeof claims.jti !== 'string' || typeof claims.client_id !== 'string' || typeof claims.sub !== 'string') {
-    return undefined
+
+  /** The claims of a valid, unrevoked access token of this issuer; otherwise throws a TollgateTokenError. */
+  async verify(token: string, options: VerifyOptions = {}): Promise<AccessTokenClaims> {
+    const { claims } = await this.#check(token)
+    if (options.checkRevoked !== false && (await this.#store.isAccessTokenRevoked(claims.jti))) {
+      throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'token has been revoked')
+    }
+    return claims
   }
-  if (options.checkRevoked !== false && (await ctx.store.isAccessTokenRevoked(claims.jti))) return undefined
-  return claims
+
+  /** Like {@link verify}, but `undefined` for anything that is not an acceptable token (never throws for input). */
+  async claimsOf(token: string, options: VerifyOptions = {}): Promise<AccessTokenClaims | undefined> {
+    try {
+      return await this.verify(token, options)
+    } catch (err) {
+      if (err instanceof TollgateTokenError) return undefined
+      throw err
+    }
+  }
 }

@@ -16,6 +16,7 @@ const load = async () => {
  */
 export const HASH_CONCURRENCY = Math.max(1, Math.min(availableParallelism() - 1, 3))
 let running = 0
+let checks = 0
 const waiting: (() => void)[] = []
 
 /** Runs `work` when a hashing slot is free; slots are handed over in arrival order. */
@@ -65,6 +66,7 @@ export async function verifyPassword(stored: string | undefined, password: strin
   const a = await load()
   let ok = false
   try {
+    checks++
     ok = await inSlot(() => a.verify(stored ?? DUMMY_HASH, password))
   } catch {
     ok = false
@@ -74,7 +76,7 @@ export async function verifyPassword(stored: string | undefined, password: strin
   return outdated ? { ok: true, rehash: await hashPassword(password) } : { ok: true }
 }
 
-/** Hashing slots in use and requests waiting for one (for tests and diagnostics). */
-export function hashingLoad(): { readonly running: number; readonly waiting: number } {
-  return { running, waiting: waiting.length }
+/** Hashing slots in use, requests waiting for one, and password checks run so far (for tests and diagnostics). */
+export function hashingLoad(): { readonly running: number; readonly waiting: number; readonly checks: number } {
+  return { running, waiting: waiting.length, checks }
 }

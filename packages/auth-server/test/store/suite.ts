@@ -380,9 +380,9 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
       fid: 'fam',
       jti: 'jti',
     }
-    await store.putCode('late', code, 60_000)
-    await t.rejects(store.redeemCode('late', Date.now() - 1), StoreUnavailableError)
-    t.same(await store.redeemCode('late'), { outcome: 'ok', code }, 'the code was not spent')
+    await store.putCode('late', code, Date.now() + 60_000)
+    await t.rejects(store.redeemCode('late', 'web', Date.now() - 1), StoreUnavailableError)
+    t.same(await store.redeemCode('late', 'web'), { outcome: 'ok', code }, 'the code was not spent')
   })
 
   t.test('the marker: once written, it is found', async (t) => {
@@ -419,11 +419,13 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
       fid: 'fam',
       jti: 'jti',
     }
-    await store.putCode('c1', code, 60_000)
-    t.same(await store.redeemCode('c1'), { outcome: 'ok', code })
-    t.same(await store.redeemCode('c1'), { outcome: 'reused', code })
-    t.same(await store.redeemCode('c1'), { outcome: 'reused', code })
-    t.same(await store.redeemCode('nope'), { outcome: 'invalid' })
+    await store.putCode('c1', code, Date.now() + 60_000)
+    t.same(await store.redeemCode('c1', 'evil'), { outcome: 'wrong_client' }, 'another client cannot spend it')
+    t.same(await store.redeemCode('c1', 'web'), { outcome: 'ok', code })
+    t.same(await store.redeemCode('c1', 'web'), { outcome: 'reused', code })
+    t.same(await store.redeemCode('c1', 'web'), { outcome: 'reused', code })
+    t.same(await store.redeemCode('c1', 'evil'), { outcome: 'wrong_client' }, 'nor report its reuse')
+    t.same(await store.redeemCode('nope', 'web'), { outcome: 'invalid' })
   })
 
   t.test('authorization codes: expire', async (t) => {
@@ -440,9 +442,8 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
         fid: 'f',
         jti: 'j',
       },
-      1,
+      Date.now() - 1,
     )
-    await new Promise((r) => setTimeout(r, 20))
-    t.same(await store.redeemCode('c2'), { outcome: 'invalid' })
+    t.same(await store.redeemCode('c2', 'w'), { outcome: 'invalid' })
   })
 }

@@ -6,7 +6,7 @@
 // refresh runs in the background, unknown `kid`s trigger at most one fetch per
 // cooldown, and a failed or garbage response never replaces good keys.
 import type { CryptoKey, JWSHeaderParameters } from 'jose'
-import { InvalidTokenError, KeySetUnavailableError } from '../errors.js'
+import { InvalidTokenError, JwksFetchError, KeySetUnavailableError } from '../errors.js'
 
 export interface KeySetOptions {
   /** JWKS location, or a function that discovers it (called until it succeeds). */
@@ -66,8 +66,6 @@ export interface KeySet {
 interface KeyEntry {
   readonly key: CryptoKey
 }
-
-class JwksFetchError extends Error {}
 
 const positive = (value: number | undefined, fallback: number, name: string): number => {
   if (value === undefined) return fallback

@@ -2,12 +2,10 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../../context.js'
 import { InvalidClient, InvalidGrant, OAuthError, UnauthorizedClient } from '../../errors.js'
-import { grantScopes, parseScopeParam, pickAudience } from '../../scope.js'
 import { cookieName, cookieOptions, decodeSessionCookie, encodeSessionCookie } from '../../sessions/cookie.js'
-import { issueUserTokens } from '../../sessions/issue.js'
+import { signInWithPassword } from '../../sessions/password-login.js'
 import { refreshSession } from '../../sessions/refresh.js'
 import { parseRefreshToken } from '../../tokens/refresh-token.js'
-import { passwordLogin } from '../../users/login.js'
 import { errorResponses } from '../schemas.js'
 import { requireAllowedOrigin } from './origin.js'
 
@@ -68,19 +66,13 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
     requireAllowedOrigin(request.headers.origin, client)
     if (!client.grantTypes.includes('password'))
       throw new UnauthorizedClient('this client may not sign users in directly')
-    const scope = grantScopes(parseScopeParam(body.scope), client.scopes)
-    const audience = pickAudience([], client)
-    const user = await passwordLogin(ctx, body.username, body.password, request.ip)
-
-    const withSession = client.grantTypes.includes('refresh_token')
-    const { refresh_token, sessionExpiresAt, ...rest } = await issueUserTokens(ctx, {
-      user,
+    const { refresh_token, sessionExpiresAt, ...rest } = await signInWithPassword(ctx, {
       client,
-      scope,
-      audience,
-      authTime: Math.floor(ctx.now() / 1000),
+      username: body.username,
+      password: body.password,
+      scope: body.scope,
+      ip: request.ip,
       userAgent: request.headers['user-agent'],
-      withSession,
     })
     if (refresh_token && sessionExpiresAt) setSession(reply, client.clientId, refresh_token, sessionExpiresAt)
     ctx.metrics.tokensIssued.inc({ grant: 'session_login', client_id: client.clientId })

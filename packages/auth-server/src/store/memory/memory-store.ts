@@ -18,27 +18,7 @@ import {
   UsernameTakenError,
   type UserRecord,
 } from '../types.js'
-
-interface Family {
-  readonly sub: string
-  readonly fid: string
-  readonly clientId: string
-  readonly scope: readonly string[]
-  readonly audience: readonly string[]
-  readonly authTime: number
-  readonly createdAt: number
-  readonly absoluteAt: number
-  readonly userAgent?: string
-  current: string
-  previous?: string
-  rotatedAt?: number
-  sealed?: string
-  lastUsedAt: number
-  expiresAt: number
-}
-
-const subset = (requested: readonly string[] | undefined, granted: readonly string[]) =>
-  requested === undefined || requested.every((item) => granted.includes(item))
+import { MemorySessions } from './sessions.js'
 
 export interface MemoryStoreOptions {
   /** Clock in epoch milliseconds; TTLs are measured against it. */
@@ -61,8 +41,7 @@ export class MemoryStore implements Store {
   readonly #users = new Map<string, UserRecord>()
   readonly #usernames = new Map<string, string>()
   readonly #clients = new Map<string, ClientRecord>()
-  readonly #families = new Map<string, Family>()
-  readonly #sessions = new Map<string, Set<string>>()
+  readonly #sessions: MemorySessions
   readonly #revoked = new Map<string, number>()
   readonly #failures = new Map<
     string,
@@ -74,6 +53,7 @@ export class MemoryStore implements Store {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
+    this.#sessions = new MemorySessions((sub) => this.#users.get(sub), this.now)
     // Expired entries are also dropped when touched; the sweep only bounds memory.
     this.#sweeper = setInterval(() => this.#sweep(), 60_000)
     this.#sweeper.unref()
@@ -92,7 +72,7 @@ export class MemoryStore implements Store {
 
   #sweep(): void {
     const now = this.now()
-    for (const family of this.#families.values()) if (family.expiresAt <= now) this.#drop(family.sub, family.fid)
+    this.#sessions.sweep(now)
     for (const [jti, until] of this.#revoked) if (until <= now) this.#revoked.delete(jti)
     for (const [key, entry] of this.#failures) if (entry.expiresAt <= now) this.#failures.delete(key)
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
@@ -105,24 +85,6 @@ export class MemoryStore implements Store {
       throw new StoreUnavailableError('the store reached the command after its deadline')
     }
   }
-
-  #family(sub: string, fid: string): Family | undefined {
-    const family = this.#families.get(`${sub}/${fid}`)
-    if (family && family.expiresAt <= this.now()) {
-      this.#drop(sub, fid)
-      return undefined
-    }
-    return family
-  }
-
-  #drop(sub: string, fid: string): boolean {
-    const existed = this.#families.delete(`${sub}/${fid}`)
-    const index = this.#sessions.get(sub)
-    index?.delete(fid)
-    if (index?.size === 0) this.#sessions.delete(sub)
-    return existed
-  }
-
   async putUser(user: UserRecord): Promise<void> {
     const key = normalizeUsername(user.username)
     const owner = this.#usernames.get(key)
@@ -164,137 +126,41 @@ export class MemoryStore implements Store {
   async removeClient(clientId: string): Promise<boolean> {
     return this.#clients.delete(clientId)
   }
-
   async createSession(session: NewSession): Promise<number> {
     this.#checkDeadline(session.deadline)
-    const absoluteAt = session.now + session.absoluteTtlMs
-    const expiresAt = Math.min(session.now + session.idleTtlMs, absoluteAt)
-    this.#families.set(`${session.sub}/${session.fid}`, {
-      sub: session.sub,
-      fid: session.fid,
-      clientId: session.clientId,
-      scope: [...session.scope],
-      audience: [...session.audience],
-      authTime: session.authTime,
-      createdAt: session.now,
-      absoluteAt,
-      current: session.tokenHash,
-      lastUsedAt: session.now,
-      expiresAt,
-      ...(session.userAgent ? { userAgent: session.userAgent } : {}),
-    })
-    const index = this.#sessions.get(session.sub) ?? new Set<string>()
-    index.add(session.fid)
-    this.#sessions.set(session.sub, index)
-    return expiresAt
+    return this.#sessions.createSession(session)
   }
 
   async rotateRefresh(request: RotateRequest): Promise<RotateResult> {
     this.#checkDeadline(request.deadline)
-    const { now } = request
-    const family = this.#family(request.sub, request.fid)
-    if (!family) return { outcome: 'invalid' }
-    if (now >= family.absoluteAt) {
-      this.#drop(request.sub, request.fid)
-      return { outcome: 'invalid' }
-    }
-    const isCurrent = request.presentedHash === family.current
-    const isParent =
-      family.previous !== undefined &&
-      request.presentedHash === family.previous &&
-      now - (family.rotatedAt ?? 0) <= request.graceMs
-    if (!isCurrent && !isParent) {
-      this.#drop(request.sub, request.fid)
-      return { outcome: 'reuse', clientId: family.clientId }
-    }
-    if (family.clientId !== request.clientId) return { outcome: 'wrong_client' }
-    const user = this.#users.get(request.sub)
-    if (!user || user.disabled) {
-      this.#drop(request.sub, request.fid)
-      return { outcome: 'disabled' }
-    }
-    if (!subset(request.scope, family.scope)) return { outcome: 'invalid_scope' }
-    if (!subset(request.audience, family.audience)) return { outcome: 'invalid_target' }
-    const expiresAt = Math.min(now + request.idleTtlMs, family.absoluteAt)
-    const session: RefreshedSession = {
-      scope: [...family.scope],
-      audience: [...family.audience],
-      authTime: family.authTime,
-      expiresAt,
-      user: {
-        sub: user.sub,
-        username: user.username,
-        roles: [...user.roles],
-        ...(user.name === undefined ? {} : { name: user.name }),
-        ...(user.email === undefined ? {} : { email: user.email, emailVerified: user.emailVerified ?? false }),
-        ...(user.picture === undefined ? {} : { picture: user.picture }),
-      },
-    }
-    if (isParent && !isCurrent) {
-      return { outcome: 'replay', sealedSuccessor: family.sealed ?? '', currentHash: family.current, session }
-    }
-    family.previous = family.current
-    family.current = request.successorHash
-    family.rotatedAt = now
-    family.sealed = request.sealedSuccessor
-    family.lastUsedAt = now
-    family.expiresAt = expiresAt
-    return { outcome: 'rotated', session }
+    return this.#sessions.rotateRefresh(request)
   }
 
   async inspectRefresh(sub: string, fid: string, tokenHash: string): Promise<RefreshTokenInfo | undefined> {
-    const family = this.#family(sub, fid)
-    if (!family || family.current !== tokenHash) return undefined
-    return {
-      clientId: family.clientId,
-      scope: [...family.scope],
-      audience: [...family.audience],
-      createdAt: family.createdAt,
-      expiresAt: family.expiresAt,
-    }
+    return this.#sessions.inspectRefresh(sub, fid, tokenHash)
   }
 
   async revokeSession(sub: string, fid: string): Promise<boolean> {
-    const live = this.#family(sub, fid) !== undefined
-    this.#drop(sub, fid)
-    return live
+    return this.#sessions.revokeSession(sub, fid)
   }
 
   async revokeUserSessions(sub: string): Promise<number> {
-    let ended = 0
-    for (const fid of [...(this.#sessions.get(sub) ?? [])]) {
-      if (this.#family(sub, fid)) ended++
-      this.#drop(sub, fid)
-    }
-    return ended
+    return this.#sessions.revokeUserSessions(sub)
   }
 
-  async listSessions(sub: string, _now: number): Promise<SessionInfo[]> {
-    const out: SessionInfo[] = []
-    for (const fid of [...(this.#sessions.get(sub) ?? [])]) {
-      const family = this.#family(sub, fid)
-      if (!family) continue
-      out.push({
-        fid,
-        clientId: family.clientId,
-        createdAt: family.createdAt,
-        lastUsedAt: family.lastUsedAt,
-        expiresAt: family.expiresAt,
-        scope: [...family.scope],
-        ...(family.userAgent ? { userAgent: family.userAgent } : {}),
-      })
-    }
-    return out.sort((a, b) => a.createdAt - b.createdAt)
+  async listSessions(sub: string, now: number): Promise<SessionInfo[]> {
+    return this.#sessions.listSessions(sub, now)
   }
 
-  async putCode(codeHash: string, code: AuthorizationCode, ttlMs: number): Promise<void> {
-    this.#codes.set(codeHash, { code: clone(code), used: false, expiresAt: this.now() + ttlMs })
+  async putCode(codeHash: string, code: AuthorizationCode, expiresAt: number): Promise<void> {
+    this.#codes.set(codeHash, { code: clone(code), used: false, expiresAt })
   }
 
-  async redeemCode(codeHash: string, deadline?: number): Promise<RedeemResult> {
+  async redeemCode(codeHash: string, clientId: string, deadline?: number): Promise<RedeemResult> {
     this.#checkDeadline(deadline)
     const entry = this.#codes.get(codeHash)
     if (!entry || entry.expiresAt <= this.now()) return { outcome: 'invalid' }
+    if (entry.code.clientId !== clientId) return { outcome: 'wrong_client' }
     const outcome = entry.used ? 'reused' : 'ok'
     entry.used = true
     return { outcome, code: clone(entry.code) }

@@ -1,4 +1,5 @@
-// Registers every Lua script in lua/ with ioredis defineCommand, once per connection.
+// The Lua scripts in lua/: what each takes (named keys and arguments, in ARGV order), registered once per connection,
+// called only through `run`, which turns named inputs into KEYS and ARGV.
 import { readdirSync, readFileSync } from 'node:fs'
 import type { Cluster, Redis } from 'ioredis'
 
@@ -6,45 +7,110 @@ import type { Cluster, Redis } from 'ioredis'
 declare const __TOLLGATE_LUA_DIR__: string | undefined
 const LUA_DIR = new URL(typeof __TOLLGATE_LUA_DIR__ === 'string' ? __TOLLGATE_LUA_DIR__ : './lua/', import.meta.url)
 
-const NAME = /^([a-z0-9-]+)-(\d+)\.lua$/
+/** One script: `lua/<file>-<keys.length>.lua`, its KEYS and ARGV in the order its header lists them. */
+export interface ScriptSpec<K extends string = string, A extends string = string> {
+  readonly file: string
+  readonly keys: readonly K[]
+  readonly args: readonly A[]
+}
 
-const camel = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+const spec = <const K extends string, const A extends string>(file: string, keys: K[], args: A[]) =>
+  ({ file, keys, args }) as ScriptSpec<K, A>
 
-let sources: { command: string; numberOfKeys: number; lua: string }[] | undefined
+/** Every script, by the command name it is registered under. */
+export const SCRIPTS = {
+  countRequest: spec('count-request', ['counter'], ['windowMs']),
+  createSession: spec(
+    'create-session',
+    ['family', 'user'],
+    [
+      'fid',
+      'tokenHash',
+      'clientId',
+      'scope',
+      'audience',
+      'authTime',
+      'userAgent',
+      'now',
+      'idleTtlMs',
+      'absoluteTtlMs',
+      'deadline',
+    ],
+  ),
+  deleteIfEqual: spec('delete-if-equal', ['key'], ['expected']),
+  inspectRefresh: spec('inspect-refresh', ['family'], ['tokenHash']),
+  listSessions: spec('list-sessions', ['user', 'familyPrefix'], ['now']),
+  recordFailure: spec('record-failure', ['counter'], ['now', 'windowMs', 'maxFailures', 'lockoutMs']),
+  redeemCode: spec('redeem-code', ['code'], ['clientId', 'deadline']),
+  revokeSession: spec('revoke-session', ['family', 'user'], ['fid']),
+  revokeUserSessions: spec('revoke-user-sessions', ['user', 'familyPrefix'], []),
+  rotateRefresh: spec(
+    'rotate-refresh',
+    ['family', 'user'],
+    [
+      'fid',
+      'presentedHash',
+      'successorHash',
+      'sealedSuccessor',
+      'clientId',
+      'now',
+      'idleTtlMs',
+      'graceMs',
+      'scope',
+      'audience',
+      'deadline',
+    ],
+  ),
+} as const
 
-/** Scripts are read from disk once per process; `name-NUMKEYS.lua` becomes command `name` (camelCased). */
-function loadSources() {
-  if (sources) return sources
-  sources = readdirSync(LUA_DIR)
-    .map((file) => ({ file, match: NAME.exec(file) }))
-    .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
-    .map(({ file, match }) => ({
-      command: camel(match[1] as string),
-      numberOfKeys: Number(match[2]),
-      lua: readFileSync(new URL(file, LUA_DIR), 'utf8'),
-    }))
-  const names = sources.map((s) => s.command)
-  const twice = names.find((name, i) => names.indexOf(name) !== i)
-  if (twice) throw new Error(`two Lua scripts define the command ${twice}`)
-  return sources
+export type ScriptName = keyof typeof SCRIPTS
+type KeysOf<N extends ScriptName> = (typeof SCRIPTS)[N] extends ScriptSpec<infer K, string> ? K : never
+type ArgsOf<N extends ScriptName> = (typeof SCRIPTS)[N] extends ScriptSpec<string, infer A> ? A : never
+
+/** The named inputs of a script: its keys and its arguments. */
+export type ScriptInput<N extends ScriptName> = {
+  readonly keys: { readonly [K in KeysOf<N>]: string }
+  readonly args: { readonly [A in ArgsOf<N>]: string | number }
+}
+
+/** What ioredis (or a pipeline) exposes once the scripts are defined: `name(...keys, ...args)`. */
+export type ScriptTarget = Record<ScriptName, (...keysAndArgs: (string | number)[]) => unknown>
+
+/** The file name a script is read from. */
+export const fileOf = (name: ScriptName) => `${SCRIPTS[name].file}-${SCRIPTS[name].keys.length}.lua`
+
+let sources: Map<ScriptName, string> | undefined
+
+/** Reads every script once per process; a spec without its file (or the reverse) is a startup error. */
+export function loadSources(dir: URL = LUA_DIR): Map<ScriptName, string> {
+  if (sources && dir === LUA_DIR) return sources
+  const files = new Set(readdirSync(dir).filter((f) => f.endsWith('.lua')))
+  const loaded = new Map<ScriptName, string>()
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    const file = fileOf(name)
+    if (!files.delete(file)) throw new Error(`the Lua script ${file} for ${name} is missing`)
+    loaded.set(name, readFileSync(new URL(file, dir), 'utf8'))
+  }
+  if (files.size > 0) throw new Error(`Lua scripts without a spec in scripts.ts: ${[...files].join(', ')}`)
+  if (dir === LUA_DIR) sources = loaded
+  return loaded
 }
 
 export function defineScripts(redis: Redis | Cluster): void {
-  for (const { command, numberOfKeys, lua } of loadSources()) {
-    redis.defineCommand(command, { numberOfKeys, lua })
+  for (const [name, lua] of loadSources()) {
+    redis.defineCommand(name, { numberOfKeys: SCRIPTS[name].keys.length, lua })
   }
 }
 
-/** The commands defineScripts adds, as ioredis exposes them. */
-export interface ScriptCommands {
-  deleteIfEqual(key: string, expected: string): Promise<number>
-  createSession(family: string, user: string, ...args: (string | number)[]): Promise<number | 'late'>
-  rotateRefresh(family: string, user: string, ...args: (string | number)[]): Promise<string[]>
-  revokeSession(family: string, user: string, fid: string): Promise<number>
-  revokeUserSessions(user: string, familyPrefix: string): Promise<number>
-  listSessions(user: string, familyPrefix: string, now: number): Promise<string[]>
-  inspectRefresh(family: string, tokenHash: string): Promise<string[]>
-  redeemCode(code: string, deadline: number): Promise<string[]>
-  countRequest(key: string, windowMs: number): Promise<[number, number]>
-  recordFailure(key: string, now: number, windowMs: number, maxFailures: number, lockoutMs: number): Promise<number[]>
+/**
+ * Calls a script with named inputs, in the order its spec (and its header) lists them.
+ *
+ * @example
+ * await call(redis, 'revokeSession', { keys: { family, user }, args: { fid } })
+ */
+export function call<N extends ScriptName, R>(target: unknown, name: N, input: ScriptInput<N>): Promise<R> {
+  const { keys, args } = SCRIPTS[name] as ScriptSpec
+  const keyValues = keys.map((k) => (input.keys as Record<string, string>)[k] as string)
+  const argValues = args.map((a) => (input.args as Record<string, string | number>)[a] as string | number)
+  return (target as ScriptTarget)[name](...keyValues, ...argValues) as Promise<R>
 }

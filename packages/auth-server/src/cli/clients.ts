@@ -1,0 +1,105 @@
+// `tollgate clients …`: OAuth clients (services and apps).
+import type { Command } from 'commander'
+import { type ClientInput, clientRecord } from '../clients/client.js'
+import { generateSecret, SecretHasher } from '../clients/secrets.js'
+import { loadSecretKey } from '../keys/secret-key.js'
+import { asCliError, type Context, collect, iso, readStdin, withStore } from './common.js'
+import { CliError } from './output.js'
+
+export function clientsCommands(program: Command, context: Context): void {
+  const clients = program.command('clients').description('OAuth clients (services and apps)')
+
+  clients
+    .command('add <client_id>')
+    .description(
+      'register a client; a confidential client’s secret is read from stdin with --secret-stdin, else generated and printed once',
+    )
+    .requiredOption('--grant <grant_type>', 'an allowed grant type (repeatable)', collect)
+    .requiredOption(
+      '--audience <uri>',
+      'a resource it may get tokens for (repeatable; the first is the default)',
+      collect,
+    )
+    .option('--scope <scope>', 'an allowed scope (repeatable)', collect)
+    .option('--redirect-uri <uri>', 'an exact redirect URI for authorization_code (repeatable)', collect)
+    .option('--origin <origin>', 'a browser origin allowed to call the session endpoints (repeatable)', collect)
+    .option('--public', 'a public client (no secret: browser or native app)')
+    .option('--name <name>', 'display name')
+    .option('--secret-stdin', 'read the client secret from stdin')
+    .option('--replace', 'replace an existing client of that id (keeps nothing of it)')
+    .action(async (clientId: string, options) => {
+      const { config, out } = context()
+      const isPublic = Boolean(options.public)
+      const generated = !isPublic && !options.secretStdin
+      const secret = isPublic ? undefined : generated ? generateSecret() : await readStdin()
+      const input: ClientInput = {
+        client_id: clientId,
+        grant_types: options.grant,
+        audiences: options.audience,
+        ...(options.scope ? { scopes: options.scope } : {}),
+        ...(options.redirectUri ? { redirect_uris: options.redirectUri } : {}),
+        ...(options.origin ? { allowed_origins: options.origin } : {}),
+        ...(options.name ? { name: options.name } : {}),
+        ...(isPublic ? { public: true } : { client_secret: secret as string }),
+      }
+      const hasher = new SecretHasher(await loadSecretKey(config.keysDir, config.clientSecretKey))
+      let record: ReturnType<typeof clientRecord>
+      try {
+        record = clientRecord(input, hasher, Date.now())
+      } catch (err) {
+        asCliError(err)
+      }
+      await withStore(config, async (store) => {
+        if (!options.replace && (await store.getClient(clientId))) {
+          throw new CliError(`client "${clientId}" exists (use --replace to overwrite it)`)
+        }
+        await store.putClient(record)
+        out.result(
+          {
+            client_id: clientId,
+            public: isPublic,
+            grant_types: record.grantTypes,
+            scopes: record.scopes,
+            audiences: record.audiences,
+            ...(generated ? { client_secret: secret } : {}),
+          },
+          `added ${isPublic ? 'public' : 'confidential'} client ${clientId}` +
+            (generated ? `\nclient secret (shown once): ${secret}` : ''),
+        )
+      })
+    })
+
+  clients
+    .command('list')
+    .description('every client (never secrets)')
+    .action(async () => {
+      const { config, out } = context()
+      await withStore(config, async (store) => {
+        const rows = (await store.listClients())
+          .sort((a, b) => a.clientId.localeCompare(b.clientId))
+          .map((c) => ({
+            client_id: c.clientId,
+            type: c.public ? 'public' : 'confidential',
+            name: c.name,
+            grant_types: c.grantTypes,
+            scopes: c.scopes,
+            audiences: c.audiences,
+            redirect_uris: c.redirectUris,
+            allowed_origins: c.allowedOrigins,
+            created: iso(c.createdAt),
+          }))
+        out.table(rows, ['client_id', 'type', 'grant_types', 'scopes', 'audiences', 'created'])
+      })
+    })
+
+  clients
+    .command('remove <client_id>')
+    .description('delete a client: its secret stops working at once (instances cache clients for up to 5 s)')
+    .action(async (clientId: string) => {
+      const { config, out } = context()
+      await withStore(config, async (store) => {
+        if (!(await store.removeClient(clientId))) throw new CliError(`no client "${clientId}"`)
+        out.result({ client_id: clientId, removed: true }, `removed client ${clientId}`)
+      })
+    })
+}

@@ -1,0 +1,120 @@
+// `tollgate users …`: end users who sign in with a password.
+import type { Command } from 'commander'
+import { generateSecret } from '../clients/secrets.js'
+import type { UserRecord } from '../store/types.js'
+import { hashPassword } from '../users/passwords.js'
+import { checkPassword, type UserInput, userRecord } from '../users/user.js'
+import { asCliError, type Context, collect, findUser, iso, readStdin, withStore } from './common.js'
+import { CliError } from './output.js'
+
+function userRow(u: UserRecord) {
+  return {
+    sub: u.sub,
+    username: u.username,
+    email: u.email,
+    name: u.name,
+    roles: u.roles,
+    disabled: u.disabled,
+    created: iso(u.createdAt),
+  }
+}
+
+export function usersCommands(program: Command, context: Context): void {
+  const users = program.command('users').description('end users who sign in with a password')
+
+  users
+    .command('add <username>')
+    .description(
+      'create a user; the password is read from stdin with --password-stdin, else generated and printed once',
+    )
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--email <address>', 'email address')
+    .option('--email-verified', 'the email address is verified')
+    .option('--name <name>', 'display name')
+    .option('--role <role>', 'a role (repeatable)', collect)
+    .action(async (username: string, options) => {
+      const { config, out } = context()
+      const generated = !options.passwordStdin
+      const password = generated ? generateSecret() : await readStdin()
+      await withStore(config, async (store) => {
+        if (await store.findUserByUsername(username)) throw new CliError(`user "${username}" exists`)
+        const input: UserInput = {
+          username,
+          password,
+          ...(options.email ? { email: options.email, email_verified: Boolean(options.emailVerified) } : {}),
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.role ? { roles: options.role } : {}),
+        }
+        const record = await userRecord(input, undefined, Date.now()).catch(asCliError)
+        await store.putUser(record).catch(asCliError)
+        out.result(
+          { sub: record.sub, username, ...(generated ? { password } : {}) },
+          generated
+            ? `added user ${username} (sub ${record.sub})\npassword (shown once): ${password}`
+            : `added user ${username} (sub ${record.sub})`,
+        )
+      })
+    })
+
+  users
+    .command('list')
+    .description('every user (never password hashes)')
+    .action(async () => {
+      const { config, out } = context()
+      await withStore(config, async (store) => {
+        const rows = (await store.listUsers()).sort((a, b) => a.username.localeCompare(b.username)).map(userRow)
+        out.table(rows, ['username', 'sub', 'email', 'roles', 'disabled', 'created'])
+      })
+    })
+
+  for (const [name, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    users
+      .command(`${name} <username>`)
+      .description(
+        disabled
+          ? 'stop a user from signing in and end every session of theirs'
+          : 'allow a disabled user to sign in again',
+      )
+      .action(async (username: string) => {
+        const { config, out } = context()
+        await withStore(config, async (store) => {
+          const user = await findUser(store, username)
+          await store.putUser({ ...user, disabled, updatedAt: Date.now() })
+          const ended = disabled ? await store.revokeUserSessions(user.sub) : 0
+          out.result(
+            { username: user.username, sub: user.sub, disabled, ...(disabled ? { sessionsEnded: ended } : {}) },
+            disabled ? `disabled ${user.username}; ended ${ended} session(s)` : `enabled ${user.username}`,
+          )
+        })
+      })
+  }
+
+  users
+    .command('set-password <username>')
+    .description('replace a password (stdin with --password-stdin, else generated and printed once); ends sessions')
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--keep-sessions', 'do not end the user’s sessions')
+    .action(async (username: string, options: { passwordStdin?: boolean; keepSessions?: boolean }) => {
+      const { config, out } = context()
+      const generated = !options.passwordStdin
+      const password = generated ? generateSecret() : await readStdin()
+      try {
+        checkPassword(password, `user ${username}`)
+      } catch (err) {
+        asCliError(err)
+      }
+      await withStore(config, async (store) => {
+        const user = await findUser(store, username)
+        await store.putUser({ ...user, passwordHash: await hashPassword(password), updatedAt: Date.now() })
+        const ended = options.keepSessions ? 0 : await store.revokeUserSessions(user.sub)
+        out.result(
+          { username: user.username, sub: user.sub, sessionsEnded: ended, ...(generated ? { password } : {}) },
+          `password of ${user.username} changed; ended ${ended} session(s)` +
+            (generated ? `\npassword (shown once): ${password}` : ''),
+        )
+      })
+    })
+}

@@ -1,0 +1,40 @@
+// A sign-in with username and password that ends in tokens: the password grant and POST /session/login.
+import type { ServerContext } from '../context.js'
+import { grantScopes, parseScopeParam, pickAudience } from '../scope.js'
+import type { ClientRecord } from '../store/types.js'
+import { passwordLogin } from '../users/login.js'
+import { issueUserTokens, type UserTokens } from './issue.js'
+
+export interface PasswordSignIn {
+  readonly client: ClientRecord
+  readonly username: string
+  readonly password: string
+  /** The `scope` parameter as sent (absent: everything the client may have). */
+  readonly scope: string | undefined
+  /** RFC 8707 `resource` values (none: the client's default audience). */
+  readonly resources?: readonly string[]
+  readonly ip: string
+  readonly userAgent: string | undefined
+}
+
+/**
+ * Checks the scope and audience before any password work, authenticates the user (brute-force limits included),
+ * then issues the user's tokens, with a session when the client may refresh.
+ *
+ * @example
+ * const tokens = await signInWithPassword(ctx, { client, username, password, scope, ip: request.ip, userAgent })
+ */
+export async function signInWithPassword(ctx: ServerContext, input: PasswordSignIn): Promise<UserTokens> {
+  const scope = grantScopes(parseScopeParam(input.scope), input.client.scopes)
+  const audience = pickAudience(input.resources ?? [], input.client)
+  const user = await passwordLogin(ctx, input.username, input.password, input.ip)
+  return issueUserTokens(ctx, {
+    user,
+    client: input.client,
+    scope,
+    audience,
+    authTime: Math.floor(ctx.now() / 1000),
+    userAgent: input.userAgent,
+    withSession: input.client.grantTypes.includes('refresh_token'),
+  })
+}
