@@ -2,18 +2,10 @@
 // sign-in form like a browser; the library validates the response, the ID token (nonce) and calls userinfo.
 import * as oauth from 'oauth4webapi'
 import t from 'tap'
-import { ALICE, bootstrapDir, SPA } from '../support/fixtures.js'
-import { freePort } from '../support/ports.js'
-import { startAuthServer } from '../support/services.js'
+import { startE2e } from '../support/e2e.js'
+import { ALICE, SPA } from '../support/fixtures.js'
 
-const port = await freePort()
-const issuer = new URL(`http://127.0.0.1:${port}`)
-const { file, keysDir } = await bootstrapDir('https://notes.example')
-const auth = await startAuthServer({
-  port,
-  env: { ISSUER: issuer.origin, BOOTSTRAP_FILE: file, KEYS_DIR: keysDir, REDIS_URL: undefined },
-})
-t.teardown(() => auth.stop())
+const issuer = new URL((await startE2e(t, { redis: false, audience: 'https://notes.example' })).issuer)
 const insecure = { [oauth.allowInsecureRequests]: true }
 
 /** What a browser does with the sign-in page: keep the cookie, post the form with the hidden fields. */

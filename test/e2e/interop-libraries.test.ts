@@ -8,16 +8,11 @@ import jwt from 'jsonwebtoken'
 import jwksRsa from 'jwks-rsa'
 import * as oidc from 'openid-client'
 import t from 'tap'
-import { ALICE, BFF, bootstrapDir, SERVICE, tokenRequest } from '../support/fixtures.js'
-import { freePort } from '../support/ports.js'
-import { startAuthServer } from '../support/services.js'
+import { startE2e } from '../support/e2e.js'
+import { ALICE, BFF, SERVICE, tokenRequest } from '../support/fixtures.js'
 
 const audience = 'https://notes.interop.test'
-const { file, keysDir } = await bootstrapDir(audience)
-const port = await freePort()
-const issuer = `http://127.0.0.1:${port}`
-const server = await startAuthServer({ port, env: { ISSUER: issuer, BOOTSTRAP_FILE: file, KEYS_DIR: keysDir } })
-t.teardown(() => server.stop())
+const { issuer } = await startE2e(t, { redis: false, audience })
 const tokenUrl = `${issuer}/oauth/token`
 const serviceToken = async (scope = 'notes:read') =>
   (await tokenRequest(tokenUrl, { grant_type: 'client_credentials', scope }, SERVICE)).body.access_token as string

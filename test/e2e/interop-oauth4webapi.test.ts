@@ -2,19 +2,11 @@
 // and its strict RFC 9068 validator accepts that token.
 import * as oauth from 'oauth4webapi'
 import t from 'tap'
-import { bootstrapDir, SERVICE } from '../support/fixtures.js'
-import { freePort } from '../support/ports.js'
-import { startAuthServer } from '../support/services.js'
+import { startE2e } from '../support/e2e.js'
+import { SERVICE } from '../support/fixtures.js'
 
-const port = await freePort()
-const issuer = new URL(`http://127.0.0.1:${port}`)
 const audience = 'https://notes.example'
-const { file, keysDir } = await bootstrapDir(audience)
-const auth = await startAuthServer({
-  port,
-  env: { ISSUER: issuer.origin, BOOTSTRAP_FILE: file, KEYS_DIR: keysDir, REDIS_URL: undefined },
-})
-t.teardown(() => auth.stop())
+const issuer = new URL((await startE2e(t, { redis: false, audience })).issuer)
 
 const insecure = { [oauth.allowInsecureRequests]: true }
 

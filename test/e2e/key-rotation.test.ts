@@ -1,9 +1,9 @@
 // Keys rotated twice under continuous load: tokens issued and verified throughout, zero failed verifications.
 import t from 'tap'
-import { bootstrapDir, SERVICE, tokenRequest } from '../support/fixtures.js'
+import { startE2e } from '../support/e2e.js'
+import { SERVICE, tokenRequest } from '../support/fixtures.js'
 import { runLoad, sleep, tollgate } from '../support/load.js'
-import { freePort } from '../support/ports.js'
-import { startAuthServer, startResourceApi } from '../support/services.js'
+import type { Service } from '../support/services.js'
 
 // The relation the product relies on: a new key is published this long before it signs, which must exceed how long
 // an instance takes to see it (KEYS_RELOAD_INTERVAL) plus how long a verifier may keep an older JWKS
@@ -11,30 +11,15 @@ import { startAuthServer, startResourceApi } from '../support/services.js'
 const RELOAD_S = 1
 const CACHE_S = 1
 const PUBLISH_DELAY = 3 * (RELOAD_S + CACHE_S)
-const apiPort = await freePort()
-const audience = `http://127.0.0.1:${apiPort}`
-const { file, keysDir } = await bootstrapDir(audience)
-const authPort = await freePort()
-const issuer = `http://127.0.0.1:${authPort}`
-const auth = await startAuthServer({
-  port: authPort,
-  env: {
-    ISSUER: issuer,
-    BOOTSTRAP_FILE: file,
-    KEYS_DIR: keysDir,
-    REDIS_URL: undefined,
-    KEY_PUBLISH_DELAY: String(PUBLISH_DELAY),
-    KEYS_RELOAD_INTERVAL: String(RELOAD_S),
-  },
-})
-t.teardown(() => auth.stop())
 // The verifier refreshes its JWKS every second in the background but may refetch for an unknown kid only once an
 // hour: verification can only keep working if every key is published before it signs.
-const api = await startResourceApi({
-  port: apiPort,
-  env: { ISSUER: issuer, AUDIENCE: audience, JWKS_CACHE_MAX_AGE: String(CACHE_S), JWKS_COOLDOWN: '3600' },
+const stack = await startE2e(t, {
+  redis: false,
+  api: { env: { JWKS_CACHE_MAX_AGE: String(CACHE_S), JWKS_COOLDOWN: '3600' } },
+  env: { KEY_PUBLISH_DELAY: String(PUBLISH_DELAY), KEYS_RELOAD_INTERVAL: String(RELOAD_S) },
 })
-t.teardown(() => api.stop())
+const { issuer, keysDir } = stack
+const api = stack.api as Service
 
 t.test('two staged rotations under load: zero failed verifications', async (t) => {
   const kids: string[] = []

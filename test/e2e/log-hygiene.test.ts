@@ -4,33 +4,17 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
-import { ALICE, BFF, bootstrapDir, SERVICE, SPA, tokenRequest, WEB } from '../support/fixtures.js'
+import { startE2e } from '../support/e2e.js'
+import { ALICE, BFF, SERVICE, SPA, tokenRequest, WEB } from '../support/fixtures.js'
 import { sleep } from '../support/load.js'
-import { freePort } from '../support/ports.js'
-import { startRedis } from '../support/redis.js'
-import { startAuthServer, startResourceApi } from '../support/services.js'
+import type { Service } from '../support/services.js'
 
-const redis = await startRedis()
-t.teardown(() => redis.stop())
-const apiPort = await freePort()
-const audience = `http://127.0.0.1:${apiPort}`
-const { file, keysDir } = await bootstrapDir(audience)
-const authPort = await freePort()
-const issuer = `http://127.0.0.1:${authPort}`
-const auth = await startAuthServer({
-  port: authPort,
-  env: {
-    ISSUER: issuer,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    BOOTSTRAP_FILE: file,
-    KEYS_DIR: keysDir,
-    LOG_LEVEL: 'trace',
-    REFRESH_REUSE_GRACE: '1',
-    COOKIE_SECURE: 'false',
-  },
+const stack = await startE2e(t, {
+  api: { env: { LOG_LEVEL: 'trace' } },
+  env: { LOG_LEVEL: 'trace', REFRESH_REUSE_GRACE: '1', COOKIE_SECURE: 'false' },
 })
-const api = await startResourceApi({ port: apiPort, env: { ISSUER: issuer, AUDIENCE: audience, LOG_LEVEL: 'trace' } })
+const { issuer, audience, auth, keysDir } = stack
+const api = stack.api as Service
 const secrets = new Set<string>([SERVICE.secret, BFF.secret, ALICE.password])
 const keep = (...values: unknown[]) => {
   for (const v of values) if (typeof v === 'string' && v.length >= 8) secrets.add(v)

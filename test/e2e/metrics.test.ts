@@ -2,34 +2,18 @@
 import { generateKeyPair, SignJWT } from 'jose'
 import t from 'tap'
 
-import { ALICE, bootstrapDir, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
-import { freePort } from '../support/ports.js'
-import { startRedis } from '../support/redis.js'
-import { startAuthServer, startResourceApi } from '../support/services.js'
+import { startE2e } from '../support/e2e.js'
+import { ALICE, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
+import type { TestRedis } from '../support/redis.js'
+import type { Service } from '../support/services.js'
 
-const redis = await startRedis()
-t.teardown(() => redis.stop())
-const apiPort = await freePort()
-const audience = `http://127.0.0.1:${apiPort}`
-const { file, keysDir } = await bootstrapDir(audience)
-const authPort = await freePort()
-const auth = await startAuthServer({
-  port: authPort,
-  env: {
-    ISSUER: `http://127.0.0.1:${authPort}`,
-
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    BOOTSTRAP_FILE: file,
-    KEYS_DIR: keysDir,
-    REFRESH_REUSE_GRACE: '0',
-    LOGIN_DELAY_AFTER: '100',
-    LOGIN_MAX_FAILURES: '3',
-  },
+const stack = await startE2e(t, {
+  api: { env: { JWKS_COOLDOWN: '0' } },
+  env: { REFRESH_REUSE_GRACE: '0', LOGIN_DELAY_AFTER: '100', LOGIN_MAX_FAILURES: '3' },
 })
-t.teardown(() => auth.stop())
-const api = await startResourceApi({ port: apiPort, env: { ISSUER: auth.url, AUDIENCE: audience, JWKS_COOLDOWN: '0' } })
-t.teardown(() => api.stop())
+const { auth, audience } = stack
+const redis = stack.redis as TestRedis
+const api = stack.api as Service
 const tokenUrl = `${auth.url}/oauth/token`
 
 /** Prometheus text → sample value by `name{labels}` (labels as written). */

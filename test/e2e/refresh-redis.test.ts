@@ -3,30 +3,16 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 import * as oauth from 'oauth4webapi'
 import t from 'tap'
-import { ALICE, BFF, BOB, bootstrapDir, tokenRequest } from '../support/fixtures.js'
+import { startE2e } from '../support/e2e.js'
+import { ALICE, BFF, BOB, tokenRequest } from '../support/fixtures.js'
 import { freePort } from '../support/ports.js'
-import { startRedis } from '../support/redis.js'
+import { startRedis, type TestRedis } from '../support/redis.js'
 import { startAuthServer } from '../support/services.js'
 
 const GRACE_S = 2
-const redis = await startRedis()
-t.teardown(() => redis.stop())
-const port = await freePort()
-const issuer = `http://127.0.0.1:${port}`
-const { file, keysDir } = await bootstrapDir('https://notes.example')
-const auth = await startAuthServer({
-  port,
-  env: {
-    ISSUER: issuer,
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: redis.prefix,
-    BOOTSTRAP_FILE: file,
-    KEYS_DIR: keysDir,
-    REFRESH_REUSE_GRACE: String(GRACE_S),
-  },
-})
-t.teardown(() => auth.stop())
-const tokenUrl = `${issuer}/oauth/token`
+const stack = await startE2e(t, { audience: 'https://notes.example', env: { REFRESH_REUSE_GRACE: String(GRACE_S) } })
+const { issuer, tokenUrl, auth, file, keysDir } = stack
+const redis = stack.redis as TestRedis
 const issued: string[] = []
 
 const login = async (who = ALICE) => {

@@ -1,35 +1,22 @@
 // Both services as real processes on free ports, sharing a private redis-server.
 import { generateKeyPair, SignJWT } from 'jose'
 import t from 'tap'
-import { ALICE, bootstrapDir, READER, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
-import { freePort } from '../support/ports.js'
-import { startRedis } from '../support/redis.js'
-import { startAuthServer, startResourceApi } from '../support/services.js'
-
-const redis = await startRedis()
-t.teardown(() => redis.stop())
-
-const apiPort = await freePort()
-const audience = `http://127.0.0.1:${apiPort}`
-const { file, keysDir } = await bootstrapDir(audience)
-const authPort = await freePort()
-const issuer = `http://127.0.0.1:${authPort}`
+import { startE2e } from '../support/e2e.js'
+import { ALICE, READER, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
+import type { TestRedis } from '../support/redis.js'
+import type { Service } from '../support/services.js'
 
 // The resource API starts first: it must come up without the auth server (keys are fetched lazily).
-const api = await startResourceApi({
-  port: apiPort,
-  env: { ISSUER: issuer, AUDIENCE: audience },
-  readyPath: '/healthz',
+let readyBeforeAuth = 0
+const stack = await startE2e(t, {
+  api: true,
+  beforeAuth: async (api) => {
+    readyBeforeAuth = (await fetch(`${api.url}/readyz`)).status
+  },
 })
-t.teardown(() => api.stop())
-const readyBeforeAuth = (await fetch(`${api.url}/readyz`)).status
-
-const auth = await startAuthServer({
-  port: authPort,
-  env: { ISSUER: issuer, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, BOOTSTRAP_FILE: file, KEYS_DIR: keysDir },
-})
-t.teardown(() => auth.stop())
-const tokenUrl = `${issuer}/oauth/token`
+const { issuer, tokenUrl, audience, auth } = stack
+const redis = stack.redis as TestRedis
+const api = stack.api as Service
 
 const call = (path: string, token?: string, init: RequestInit = {}) =>
   fetch(`${api.url}${path}`, {

@@ -1,12 +1,13 @@
 // "When the store misbehaves" (SPEC): a real auth server on a real redis-server that stalls, evicts, empties and
 // loses records. Every bound is derived from the configured command timeout.
 import t from 'tap'
-import { ALICE, BFF, bootstrapDir, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
+import { startE2e } from '../support/e2e.js'
+import { ALICE, BFF, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
 import { runLoad, sleep } from '../support/load.js'
 import { freePort } from '../support/ports.js'
-import { redisCli, startRedis } from '../support/redis.js'
+import { redisCli, startRedis, type TestRedis } from '../support/redis.js'
 import { stallRedis } from '../support/redis-faults.js'
-import { ROOT, spawnService, startAuthServer } from '../support/services.js'
+import { ROOT, spawnService } from '../support/services.js'
 
 const TIMEOUT_MS = 1_500
 /** "Within the documented timeout plus a small margin" (README): the bound every answer must meet. */
@@ -15,26 +16,20 @@ const GRACE_S = 2
 const STALL_S = 6
 const ORIGIN = 'http://localhost:5173'
 
-const redis = await startRedis({ private: true })
-t.teardown(() => redis.stop())
-const { file, keysDir } = await bootstrapDir('https://notes.example')
-const port = await freePort()
-const issuer = `http://127.0.0.1:${port}`
-const env = {
-  ISSUER: issuer,
-  REDIS_URL: redis.url,
-  REDIS_PREFIX: redis.prefix,
-  BOOTSTRAP_FILE: file,
-  KEYS_DIR: keysDir,
-  REDIS_COMMAND_TIMEOUT: String(TIMEOUT_MS),
-  // Shorter than the stall: a refresh applied late would make the retry look like theft.
-  REFRESH_REUSE_GRACE: String(GRACE_S),
-  // On, so the rate limiter's own store call is part of every token request.
-  TOKEN_RATE_LIMIT: '1000000',
-  LOG_LEVEL: 'info',
-}
-let auth = await startAuthServer({ port, env })
-t.teardown(() => auth.stop())
+const stack = await startE2e(t, {
+  redis: { private: true },
+  audience: 'https://notes.example',
+  env: {
+    REDIS_COMMAND_TIMEOUT: String(TIMEOUT_MS),
+    // Shorter than the stall: a refresh applied late would make the retry look like theft.
+    REFRESH_REUSE_GRACE: String(GRACE_S),
+    // On, so the rate limiter's own store call is part of every token request.
+    TOKEN_RATE_LIMIT: '1000000',
+    LOG_LEVEL: 'info',
+  },
+})
+const { issuer, env } = stack
+const redis = stack.redis as TestRedis
 const tokenUrl = `${issuer}/oauth/token`
 
 interface Answer {
@@ -224,7 +219,7 @@ t.test('FLUSHALL under a running server: the bootstrap file is applied again wit
   const ms = await healed(at)
   t.ok(ms < 5_000, `bootstrap clients and users are back ${ms} ms after the flush`)
   t.equal((await clientCredentials()).status, 200, 'client_credentials works')
-  t.match(auth.output(), /store data was lost/, 'the loss was logged as a warning')
+  t.match(stack.auth.output(), /store data was lost/, 'the loss was logged as a warning')
 })
 
 t.test('Redis restarted without persistence: noticed and healed within seconds of reconnecting', async (t) => {
@@ -237,10 +232,10 @@ t.test('Redis restarted without persistence: noticed and healed within seconds o
 })
 
 t.test('a username index without its user (evicted record) heals at the next start', async (t) => {
-  await auth.stop()
+  await stack.auth.stop()
   const sub = (await redisCli(redis.port, 'get', `${redis.prefix}username:${ALICE.username}`)).trim()
   t.match(sub, /^[0-9a-f-]{36}$/)
   await redisCli(redis.port, 'del', `${redis.prefix}user:{${sub}}`)
-  auth = await startAuthServer({ port, env })
+  await stack.restartAuth()
   t.equal((await passwordLogin()).status, 200, 'the server started and the bootstrap user signs in')
 })

@@ -5,6 +5,7 @@ import { routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { ClientCache } from './clients/cache.js'
+import { ClientOrigins } from './clients/origins.js'
 import { SecretHasher } from './clients/secrets.js'
 
 import type { Config } from './config.js'
@@ -17,8 +18,8 @@ import { AuthMetrics } from './metrics.js'
 import corsPlugin from './plugins/cors.js'
 import errorHandler from './plugins/error-handler.js'
 import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
-
 import { openapi } from './plugins/openapi.js'
+import securityHeaders from './plugins/security-headers.js'
 import { authorizeRoutes } from './routes/authorize.js'
 import { healthRoutes } from './routes/health.js'
 import { jwksRoute } from './routes/jwks.js'
@@ -93,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
     metrics,
     clients: new ClientCache(store, now),
+    origins: new ClientOrigins(store),
     guard: new BruteForceGuard(store, config.login, now, metrics),
     hooks: options.hooks ?? {},
     lifecycle: { draining: false },
@@ -110,8 +112,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   routeLatency(app, ctx.metrics.observeRequest)
 
   await app.register(errorHandler, { log })
+  await app.register(securityHeaders, { https: config.issuer.startsWith('https:') })
   await app.register(cookie)
-  await app.register(corsPlugin, { store })
+  await app.register(corsPlugin, { origins: ctx.origins })
   openapi(app, { issuer: config.issuer, version: '0.1.0' })
 
   await app.register(metadataRoutes, { ctx })

@@ -1,6 +1,8 @@
 // BOOTSTRAP_FILE: clients (and, for development, users) upserted at every start; the demo seed for zero-setup mode.
+
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { TollgateError } from '@tollgate/shared'
 import { type ClientInput, clientRecord } from './clients/client.js'
 import { generateSecret, type SecretHasher } from './clients/secrets.js'
 import { type Store, UsernameTakenError } from './store/types.js'
@@ -12,8 +14,10 @@ export interface BootstrapDocument {
 }
 
 /** The bootstrap file cannot be used; names the file and the entry. */
-export class BootstrapError extends Error {
-  override name = 'BootstrapError'
+export class BootstrapError extends TollgateError {
+  constructor(message: string) {
+    super('ERR_BOOTSTRAP', message)
+  }
 }
 
 /** Upserts every client and user of a bootstrap document. */
@@ -64,7 +68,7 @@ export async function loadBootstrapFile(file: string, store: Store, hasher: Secr
   try {
     return { ...(await applyBootstrap(doc, store, hasher, now)), doc }
   } catch (err) {
-    if (err instanceof Error && /ValidationError|BootstrapError|UsernameTakenError/.test(err.name)) {
+    if (err instanceof TollgateError) {
       throw new BootstrapError(`${file}: ${err.message}`)
     }
     throw err

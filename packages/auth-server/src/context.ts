@@ -1,6 +1,7 @@
 // What route and grant handlers share: configuration, store, keys, the token signer, metrics and hooks.
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientCache } from './clients/cache.js'
+import type { ClientOrigins } from './clients/origins.js'
 import type { SecretHasher } from './clients/secrets.js'
 import type { Config } from './config.js'
 import type { AuthHooks } from './events.js'
@@ -18,6 +19,8 @@ export interface ServerContext {
   readonly store: Store
   /** Client records, cached for a few seconds (the token endpoint reads one per request). */
   readonly clients: ClientCache
+  /** The browser origins some client allows (CORS of browser-facing endpoints). */
+  readonly origins: ClientOrigins
 
   readonly keystore: Keystore
   readonly secrets: SecretHasher

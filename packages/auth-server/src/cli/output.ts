@@ -1,4 +1,5 @@
 // CLI output: aligned tables for people, JSON for scripts; errors as one line on stderr.
+import { TollgateError } from '@tollgate/shared'
 
 export interface Output {
   readonly json: boolean
@@ -37,6 +38,8 @@ export function output(json: boolean, write: (text: string) => void = (t) => pro
 }
 
 /** A failure the user can act on: printed as one line, exit code 1. */
-export class CliError extends Error {
-  override name = 'CliError'
+export class CliError extends TollgateError {
+  constructor(message: string) {
+    super('ERR_CLI', message)
+  }
 }

@@ -1,4 +1,5 @@
 // Validates client definitions (bootstrap file, CLI) into ClientRecords.
+import { TollgateError } from '@tollgate/shared'
 import { isScopeToken } from '../scope.js'
 import { type ClientRecord, GRANT_TYPES, type GrantType } from '../store/types.js'
 import type { SecretHasher } from './secrets.js'
@@ -17,8 +18,10 @@ export interface ClientInput {
 }
 
 /** A client definition is unusable; the message says what is wrong (never the secret). */
-export class ClientValidationError extends Error {
-  override name = 'ClientValidationError'
+export class ClientValidationError extends TollgateError {
+  constructor(message: string) {
+    super('ERR_CLIENT_INVALID', message)
+  }
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._~:-]{1,128}$/

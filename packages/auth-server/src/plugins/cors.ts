@@ -1,10 +1,10 @@
-// CORS: discovery documents for anyone; token, userinfo and session endpoints only for origins some client allows.
+// CORS: discovery documents for anyone; token, userinfo and revocation endpoints for origins some client allows;
+// session endpoints, with credentials, only for the origins of the session's own client (decided by the route).
 import { corsHook } from '@tollgate/shared/service'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Store } from '../store/types.js'
+import type { ClientOrigins } from '../clients/origins.js'
 
-const ORIGIN_CACHE_MS = 5_000
 const BROWSER_FACING = new Set(['/oauth/token', '/oauth/revoke', '/userinfo'])
 
 const pathOf = (url: string) => {
@@ -13,24 +13,19 @@ const pathOf = (url: string) => {
 }
 const isSession = (path: string) => path === '/session' || path.startsWith('/session/')
 
-async function corsPlugin(app: FastifyInstance, options: { store: Store }): Promise<void> {
-  let cached: { origins: Set<string>; at: number } | undefined
-  const allowedOrigins = async (): Promise<Set<string>> => {
-    if (!cached || Date.now() - cached.at > ORIGIN_CACHE_MS) {
-      const clients = await options.store.listClients()
-      cached = { origins: new Set(clients.flatMap((c) => c.allowedOrigins)), at: Date.now() }
-    }
-    return cached.origins
-  }
-
+async function corsPlugin(app: FastifyInstance, options: { origins: ClientOrigins }): Promise<void> {
+  const { origins } = options
   app.addHook(
     'onRequest',
     corsHook({
       allowed: async (origin, request) => {
         const path = pathOf(request.url)
         if (path.startsWith('/.well-known/')) return '*'
+        // An actual session request is answered for its own client's origins only, once the route knows the client
+        // (routes/session/origin.ts); a preflight carries no client, and exposes nothing.
+        if (isSession(path) && request.method !== 'OPTIONS') return false
         if (!isSession(path) && !BROWSER_FACING.has(path)) return false
-        return (await allowedOrigins()).has(origin)
+        return origins.has(origin)
       },
       credentials: (request) => isSession(pathOf(request.url)),
       methods: ['GET', 'POST', 'DELETE'],

@@ -1,7 +1,6 @@
 // GET/POST /oauth/authorize: authorization code + PKCE with a server-rendered sign-in page.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import formbody from '@fastify/formbody'
-import helmet from '@fastify/helmet'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { CODE_TTL_MS, hashCode, newCode } from '../authorize/code.js'
 import {
@@ -54,8 +53,8 @@ const html = (reply: FastifyReply, status: number, body: string, formTarget?: st
     .send(body)
 
 export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
-  // X-Frame-Options, nosniff, Referrer-Policy, HSTS…; the CSP is set per page (its form-action names the client).
-  await app.register(helmet, { contentSecurityPolicy: false, global: true })
+  // helmet's headers come from the app (plugins/security-headers); the CSP is set per page (its form-action names the
+  // client).
   app.removeAllContentTypeParsers()
   await app.register(formbody, { bodyLimit: FORM_LIMIT })
 

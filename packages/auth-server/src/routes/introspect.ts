@@ -5,19 +5,13 @@ import type { ServerContext } from '../context.js'
 import { InvalidClient } from '../errors.js'
 import { type FormBody, required } from '../params.js'
 import { hashRefreshToken, parseRefreshToken } from '../tokens/refresh-token.js'
-import { errorResponses } from './schemas.js'
-
-const str = { type: 'string', maxLength: 8192 } as const
+import { errorResponses, tokenRequestBody } from './schemas.js'
 
 const schema = {
   summary: 'Token introspection (RFC 7662)',
   tags: ['oauth'],
   consumes: ['application/x-www-form-urlencoded'],
-  body: {
-    type: 'object',
-    properties: { token: str, token_type_hint: str, client_id: str, client_secret: str },
-    maxProperties: 16,
-  },
+  body: tokenRequestBody,
   response: {
     200: {
       type: 'object',

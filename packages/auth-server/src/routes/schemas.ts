@@ -15,3 +15,12 @@ export const errorResponses = {
   '4xx': { $ref: 'OAuthError#' },
   '5xx': { $ref: 'OAuthError#' },
 } as const
+
+const tokenParam = { type: 'string', maxLength: 8192 } as const
+
+/** The form body of the endpoints that take a token (RFC 7009 revocation, RFC 7662 introspection). */
+export const tokenRequestBody = {
+  type: 'object',
+  properties: { token: tokenParam, token_type_hint: tokenParam, client_id: tokenParam, client_secret: tokenParam },
+  maxProperties: 16,
+} as const

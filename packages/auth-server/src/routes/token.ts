@@ -9,28 +9,29 @@ import { type FormBody, required } from '../params.js'
 import { errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 4096 } as const
+/** Parameters that may repeat (RFC 8707 `resource`); every other one is a single string. */
+const REPEATABLE = new Set(['resource', 'audience'])
+
+/** The form body: what every request may carry, plus each grant's own parameters, from the registry. */
+function bodySchema() {
+  const properties: Record<string, object> = {
+    grant_type: { type: 'string', maxLength: 128, description: `one of ${[...grants.keys()].join(', ')}` },
+    client_id: str,
+    client_secret: str,
+  }
+  for (const grant of grants.values()) {
+    for (const name of grant.parameters) {
+      properties[name] = REPEATABLE.has(name) ? { type: 'array', items: str, maxItems: 16 } : str
+    }
+  }
+  return { type: 'object', properties, maxProperties: 32 }
+}
 
 const schema = {
   summary: 'Token endpoint (RFC 6749 §3.2)',
   tags: ['oauth'],
   consumes: ['application/x-www-form-urlencoded'],
-  body: {
-    type: 'object',
-    properties: {
-      grant_type: { type: 'string', maxLength: 128 },
-      client_id: str,
-      client_secret: str,
-      scope: str,
-      resource: { type: 'array', items: str, maxItems: 16 },
-      username: str,
-      password: str,
-      refresh_token: str,
-      code: str,
-      redirect_uri: str,
-      code_verifier: str,
-    },
-    maxProperties: 32,
-  },
+  body: bodySchema(),
   response: {
     200: {
       type: 'object',

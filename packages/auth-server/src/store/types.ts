@@ -1,4 +1,5 @@
 // The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
+import { TollgateError } from '@tollgate/shared'
 
 export const GRANT_TYPES = ['client_credentials', 'password', 'refresh_token', 'authorization_code'] as const
 export type GrantType = (typeof GRANT_TYPES)[number]
@@ -163,10 +164,9 @@ export interface RateCount {
 }
 
 /** A username belongs to another user. */
-export class UsernameTakenError extends Error {
+export class UsernameTakenError extends TollgateError {
   constructor(username: string) {
-    super(`username "${username}" is taken`)
-    this.name = 'UsernameTakenError'
+    super('ERR_USERNAME_TAKEN', `username "${username}" is taken`)
   }
 }
 

@@ -1,5 +1,7 @@
 // Validates user definitions (bootstrap file, CLI) into UserRecords.
+
 import { randomUUID } from 'node:crypto'
+import { TollgateError } from '@tollgate/shared'
 import type { UserRecord } from '../store/types.js'
 import { hashPassword, MAX_PASSWORD_LENGTH } from './passwords.js'
 
@@ -15,8 +17,10 @@ export interface UserInput {
   disabled?: boolean
 }
 
-export class UserValidationError extends Error {
-  override name = 'UserValidationError'
+export class UserValidationError extends TollgateError {
+  constructor(message: string) {
+    super('ERR_USER_INVALID', message)
+  }
 }
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,128}$/u

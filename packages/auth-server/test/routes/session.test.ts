@@ -319,3 +319,56 @@ t.test('CORS: allowed origins get credentials on session endpoints; others get n
   const jwks = await app.inject({ url: '/.well-known/jwks.json', headers: { origin: 'https://anyone.test' } })
   t.equal(jwks.headers['access-control-allow-origin'], '*')
 })
+
+t.test('CORS on actual session requests: credentials only for the origins of the session’s own client', async (t) => {
+  const { app: two } = await testServer(
+    { COOKIE_SECURE: 'false' },
+    {
+      doc: {
+        clients: [
+          {
+            client_id: 'mail',
+            public: true,
+            grant_types: ['password', 'refresh_token'],
+            scopes: ['openid'],
+            audiences: ['https://api.test'],
+            allowed_origins: ['https://mail.test'],
+          },
+          {
+            client_id: 'chat',
+            public: true,
+            grant_types: ['password', 'refresh_token'],
+            scopes: ['openid'],
+            audiences: ['https://api.test'],
+            allowed_origins: ['https://chat.test'],
+          },
+        ],
+        users: [{ username: 'carol', password: USER_PASSWORD }],
+      },
+    },
+  )
+  const signIn = await two.inject({
+    method: 'POST',
+    url: '/session/login',
+    headers: { 'content-type': 'application/json', origin: 'https://mail.test' },
+    payload: { client_id: 'mail', username: 'carol', password: USER_PASSWORD },
+  })
+  t.equal(signIn.statusCode, 200)
+  t.equal(signIn.headers['access-control-allow-origin'], 'https://mail.test', 'its own client’s page reads it')
+  t.equal(signIn.headers['access-control-allow-credentials'], 'true')
+  const bearer = { authorization: `Bearer ${signIn.json().access_token}` }
+  const own = await two.inject({ url: '/session', headers: { ...bearer, origin: 'https://mail.test' } })
+  t.equal(own.headers['access-control-allow-origin'], 'https://mail.test')
+  const other = await two.inject({ url: '/session', headers: { ...bearer, origin: 'https://chat.test' } })
+  t.equal(other.statusCode, 200, 'the bearer call itself works')
+  t.notOk(other.headers['access-control-allow-origin'], 'but another client’s page may not read mail’s sessions')
+  const cookie = signIn.cookies.find((c) => c.name === 'tg_session')
+  const refresh = await two.inject({
+    method: 'POST',
+    url: '/session/refresh',
+    headers: { origin: 'https://chat.test' },
+    cookies: { tg_session: cookie?.value as string },
+  })
+  t.equal(refresh.statusCode, 403, 'the route refuses the other origin')
+  t.notOk(refresh.headers['access-control-allow-origin'], 'and CORS agrees')
+})

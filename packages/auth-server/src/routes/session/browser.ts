@@ -7,7 +7,7 @@ import { signInWithPassword } from '../../sessions/password-login.js'
 import { refreshSession } from '../../sessions/refresh.js'
 import { parseRefreshToken } from '../../tokens/refresh-token.js'
 import { errorResponses } from '../schemas.js'
-import { requireAllowedOrigin } from './origin.js'
+import { allowClientOrigin, allowOrigin, requireAllowedOrigin } from './origin.js'
 
 const tokens = {
   type: 'object',
@@ -59,11 +59,21 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
     return client ? { ...cookie, client } : undefined
   }
 
+  /** An answer that names no client (no session, an unknown client) reveals nothing: any client's page may read it. */
+  const allowAnyClientOrigin = async (request: FastifyRequest, reply: FastifyReply) => {
+    const { origin } = request.headers
+    if (origin !== undefined && (await ctx.origins.has(origin))) allowOrigin(reply, origin)
+  }
+
   app.post('/session/login', { schema: loginSchema }, async (request, reply) => {
     const body = request.body as { client_id: string; username: string; password: string; scope?: string }
     const client = await ctx.clients.get(body.client_id)
-    if (!client) throw new InvalidClient('unknown client')
+    if (!client) {
+      await allowAnyClientOrigin(request, reply)
+      throw new InvalidClient('unknown client')
+    }
     requireAllowedOrigin(request.headers.origin, client)
+    allowClientOrigin(request, reply, client)
     if (!client.grantTypes.includes('password'))
       throw new UnauthorizedClient('this client may not sign users in directly')
     const { refresh_token, sessionExpiresAt, ...rest } = await signInWithPassword(ctx, {
@@ -85,10 +95,12 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
     async (request, reply) => {
       const session = await sessionClient(request)
       if (!session) {
+        await allowAnyClientOrigin(request, reply)
         clearSession(reply)
         throw new InvalidGrant('no session')
       }
       requireAllowedOrigin(request.headers.origin, session.client)
+      allowClientOrigin(request, reply, session.client)
       try {
         const { refresh_token, sessionExpiresAt, ...rest } = await refreshSession(ctx, {
           token: session.token,
@@ -112,8 +124,11 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
       const session = await sessionClient(request)
       if (session) {
         requireAllowedOrigin(request.headers.origin, session.client)
+        allowClientOrigin(request, reply, session.client)
         const parsed = parseRefreshToken(session.token)
         if (parsed) await ctx.store.revokeSession(parsed.sub, parsed.fid)
+      } else {
+        await allowAnyClientOrigin(request, reply)
       }
       clearSession(reply)
       return reply.code(204).header('cache-control', 'no-store').send()

@@ -1,11 +1,12 @@
 // GET /session, DELETE /session/:id, POST /session/logout-all: a user manages their sessions with an access token.
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../../context.js'
 import { NotFound } from '../../errors.js'
 import { cookieName, cookieOptions, decodeSessionCookie } from '../../sessions/cookie.js'
 import { parseRefreshToken, sessionId } from '../../tokens/refresh-token.js'
 import { bearerClaims } from '../bearer-auth.js'
 import { errorResponses } from '../schemas.js'
+import { allowClientOrigin, allowOrigin } from './origin.js'
 
 const sessionItem = {
   type: 'object',
@@ -23,6 +24,23 @@ const sessionItem = {
 const security = [{ bearer: [] }]
 
 export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
+  /** The caller's claims; the answer is readable (CORS) by the pages of the client the token was issued to. */
+  const caller = async (request: FastifyRequest, reply: FastifyReply) => {
+    let claims: Awaited<ReturnType<typeof bearerClaims>>
+    try {
+      claims = await bearerClaims(ctx, request, { user: true })
+    } catch (err) {
+      // A refused token names no client we trust: any client's page may read the refusal (it reveals nothing),
+      // so it can refresh and retry.
+      const { origin } = request.headers
+      if (origin !== undefined && (await ctx.origins.has(origin))) allowOrigin(reply, origin)
+      throw err
+    }
+    const client = await ctx.clients.get(claims.client_id)
+    if (client) allowClientOrigin(request, reply, client)
+    return claims
+  }
+
   const secure = ctx.config.cookieSecure
   const name = cookieName(secure)
   const currentFid = (cookie: string | undefined): string | undefined => {
@@ -41,7 +59,7 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
       },
     },
     async (request, reply) => {
-      const claims = await bearerClaims(ctx, request, { user: true })
+      const claims = await caller(request, reply)
       const current = currentFid(request.cookies[name])
       const sessions = await ctx.store.listSessions(claims.sub, ctx.now())
       return reply.header('cache-control', 'no-store').send(
@@ -69,7 +87,7 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
       },
     },
     async (request, reply) => {
-      const claims = await bearerClaims(ctx, request, { user: true })
+      const claims = await caller(request, reply)
       const { id } = request.params as { id: string }
       const session = (await ctx.store.listSessions(claims.sub, ctx.now())).find((s) => sessionId(s.fid) === id)
       if (!session) throw new NotFound('no such session')
@@ -90,7 +108,7 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
       },
     },
     async (request, reply) => {
-      const claims = await bearerClaims(ctx, request, { user: true })
+      const claims = await caller(request, reply)
       const ended = await ctx.store.revokeUserSessions(claims.sub)
       reply.clearCookie(name, cookieOptions(secure))
       return reply.header('cache-control', 'no-store').send({ ended })

@@ -1,0 +1,47 @@
+// The bench's clients, user and bootstrap files, and the environment Tollgate's servers run with.
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+export const SERVICE = { id: 'bench-service', secret: randomBytes(32).toString('base64url') }
+export const WEB = { id: 'bench-web', secret: randomBytes(32).toString('base64url') }
+export const USER = { username: 'bench-user', password: 'bench-password-123' }
+export const AUDIENCE = 'https://api.bench.test'
+/** oidc-provider's client (servers/oidc-provider.mjs). */
+export const OIDC = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789abcdef' }
+/** Request logging off (as the baselines), no per-IP token rate limit (every request comes from one IP here). */
+export const QUIET = { LOG_LEVEL: 'warn', TOKEN_RATE_LIMIT: '0' }
+
+export const form = (fields) => new URLSearchParams(fields).toString()
+export const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
+export const formHeaders = (client) => ({
+  'content-type': 'application/x-www-form-urlencoded',
+  authorization: basic(client.id, client.secret),
+})
+
+/** Writes the bootstrap files into a fresh directory: `bootstrap` (clients and the user) and `clientsOnly`. */
+export async function writeFixtures() {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-bench-'))
+  const clients = [
+    {
+      client_id: SERVICE.id,
+      client_secret: SERVICE.secret,
+      grant_types: ['client_credentials'],
+      scopes: ['notes:read'],
+      audiences: [AUDIENCE],
+    },
+    {
+      client_id: WEB.id,
+      client_secret: WEB.secret,
+      grant_types: ['password', 'refresh_token'],
+      scopes: ['notes:read'],
+      audiences: [AUDIENCE],
+    },
+  ]
+  const bootstrap = path.join(dir, 'bootstrap.json')
+  const clientsOnly = path.join(dir, 'clients.json')
+  await writeFile(bootstrap, JSON.stringify({ clients, users: [USER] }))
+  await writeFile(clientsOnly, JSON.stringify({ clients }))
+  return { dir, bootstrap, clientsOnly, keysDir: path.join(dir, 'keys') }
+}

@@ -1,0 +1,118 @@
+// The throughput scenarios: Tollgate's endpoints and the baselines and peers they are compared with.
+
+import { form, formHeaders, OIDC, SERVICE, USER, WEB } from '../fixtures.mjs'
+import { cannon, sleep } from '../lib.mjs'
+
+const CHAINS = 100
+
+/**
+ * Refresh chains: each request takes a chain no other request is using, presents its current token and puts the
+ * chain back with the successor, so every chain is walked strictly one refresh after another, as a real client does.
+ */
+function chainRequests(tokens, url, client) {
+  const idle = tokens.map((token) => ({ token }))
+  return {
+    url,
+    requests: [
+      {
+        method: 'POST',
+        headers: formHeaders(client),
+        setupRequest: (req, context) => {
+          context.chain = idle.pop()
+          if (!context.chain) throw new Error('more connections than refresh chains')
+          return { ...req, body: form({ grant_type: 'refresh_token', refresh_token: context.chain.token }) }
+        },
+        onResponse: (status, body, context) => {
+          if (status === 200) context.chain.token = JSON.parse(body).refresh_token
+          idle.push(context.chain)
+        },
+      },
+    ],
+  }
+}
+
+/**
+ * Every scenario by name: a function of the duration (seconds) that runs it once and resolves with its figures.
+ * `s` holds the running servers (`hello`, `signer`, `fastifyJwt`, `oidc`, `api`, `issuer`) and `token(fields,
+ * client)`, a token request to Tollgate.
+ */
+export async function throughputScenarios(s) {
+  const accessToken = (await s.token({ grant_type: 'client_credentials' }, SERVICE)).access_token
+  const jwtToken = (await (await fetch(`${s.fastifyJwt.url}/token`)).json()).token
+  if ((await fetch(`${s.api.url}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status !== 200) {
+    throw new Error('the resource API does not accept the bench token')
+  }
+  const ccBody = form({ grant_type: 'client_credentials' })
+  const login = form({ grant_type: 'password', username: USER.username, password: USER.password })
+  const run = (options) => (duration) => cannon({ ...options, duration })
+  const tokenUrl = `${s.issuer}/oauth/token`
+  return {
+    hello: run({ url: `${s.hello.url}/` }),
+    resourceApi: run({ url: `${s.api.url}/v1/me`, headers: { authorization: `Bearer ${accessToken}` } }),
+    fastifyJwt: run({ url: `${s.fastifyJwt.url}/protected`, headers: { authorization: `Bearer ${jwtToken}` } }),
+    signToken: run({ url: `${s.signer.url}/token`, method: 'POST', headers: formHeaders(SERVICE), body: ccBody }),
+    tokenClientCredentials: run({ url: tokenUrl, method: 'POST', headers: formHeaders(SERVICE), body: ccBody }),
+    oidcClientCredentials: run({
+      url: `${s.oidc.url}/token`,
+      method: 'POST',
+      headers: formHeaders(OIDC),
+      body: form({ grant_type: 'client_credentials', scope: 'notes:read', resource: 'https://api.test' }),
+    }),
+    // Fresh chains for every slice: a request cut off when a slice ends may have rotated its chain without the client
+    // seeing the successor, and presenting the old token later is (correctly) treated as reuse.
+    refreshRotation: async (duration) => {
+      const chains = []
+      for (let i = 0; i < CHAINS; i++) {
+        chains.push(
+          (await s.token({ grant_type: 'password', username: USER.username, password: USER.password }, WEB))
+            .refresh_token,
+        )
+      }
+      return cannon({ ...chainRequests(chains, tokenUrl, WEB), duration })
+    },
+    oidcRefresh: async (duration) => {
+      const chains = (await (await fetch(`${s.oidc.url}/bench/refresh-tokens?n=${CHAINS}`)).json()).tokens
+      return cannon({ ...chainRequests(chains, `${s.oidc.url}/token`, OIDC), duration })
+    },
+    passwordLogin: run({ url: tokenUrl, method: 'POST', headers: formHeaders(WEB), body: login, connections: 32 }),
+    jwks: run({ url: `${s.issuer}/.well-known/jwks.json` }),
+    healthzDuringLogins: async (duration) => {
+      const after = async (url) => {
+        await sleep(300) // let the logins saturate first
+        return cannon({ url, connections: 2, duration: Math.max(1, duration - 0.5) })
+      }
+      const [logins, health, jwks] = await Promise.all([
+        cannon({ url: tokenUrl, method: 'POST', headers: formHeaders(WEB), body: login, connections: 32, duration }),
+        after(`${s.issuer}/healthz`),
+        after(`${s.issuer}/.well-known/jwks.json`),
+      ])
+      return { ...health, jwksRps: jwks.rps, jwksP99: jwks.p99, loginsRps: logins.rps }
+    },
+  }
+}
+
+/**
+ * A scenario and the baselines and peers it is compared with take turns in short slices (A B C A B C …) rather
+ * than one long run each: on a shared VM the speed of loopback HTTP drifts by 2× within minutes, and interleaving
+ * exposes every member of a group to the same drift, so the per-round ratios measure the servers, not the moment.
+ */
+export const GROUPS = [
+  ['hello', 'resourceApi', 'fastifyJwt'],
+  ['signToken', 'tokenClientCredentials', 'oidcClientCredentials', 'refreshRotation', 'oidcRefresh'],
+  ['passwordLogin'],
+  ['jwks'],
+  ['healthzDuringLogins'],
+]
+
+/** One round's figures from its slices: throughput and error share over all of them, latencies the worst slice. */
+export function combine(slices) {
+  if (slices.length === 1) return slices[0]
+  const mean = (field) => slices.reduce((a, r) => a + r[field], 0) / slices.length
+  const merged = { ...slices[0] }
+  for (const field of ['rps', 'errorShare', 'jwksRps', 'loginsRps']) if (field in merged) merged[field] = mean(field)
+  for (const field of ['p50', 'p99', 'jwksP99']) {
+    if (field in merged) merged[field] = Math.max(...slices.map((r) => r[field]))
+  }
+  merged.non2xx = slices.reduce((a, r) => a + r.non2xx, 0)
+  return merged
+}
