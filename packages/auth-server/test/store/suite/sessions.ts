@@ -218,7 +218,7 @@ export function sessionSuite(t: Test, s: SuiteStore): void {
   t.test('deadlines: a rotation past its deadline changes nothing and says the store is unavailable', async (t) => {
     await withUser()
     await s.store.createSession(session())
-    await t.rejects(s.store.rotateRefresh(rotate({ deadline: Date.now() - 1 })), StoreUnavailableError)
+    await t.rejects(s.store.rotateRefresh(rotate({ deadline: Date.now() - 1_000 })), StoreUnavailableError)
     t.equal(
       (await s.store.rotateRefresh(rotate({ deadline: Date.now() + 60_000 }))).outcome,
       'rotated',
@@ -230,7 +230,7 @@ export function sessionSuite(t: Test, s: SuiteStore): void {
 
   t.test('deadlines: a session or a code redemption past its deadline is not applied', async (t) => {
     await withUser()
-    await t.rejects(s.store.createSession(session({ deadline: Date.now() - 1 })), StoreUnavailableError)
+    await t.rejects(s.store.createSession(session({ deadline: Date.now() - 1_000 })), StoreUnavailableError)
     t.same(await s.store.listSessions(SUB, start), [], 'no session was started')
     const code = {
       clientId: 'web',
@@ -244,7 +244,7 @@ export function sessionSuite(t: Test, s: SuiteStore): void {
       jti: 'jti',
     }
     await s.store.putCode('late', code, Date.now() + 60_000)
-    await t.rejects(s.store.redeemCode('late', 'web', Date.now() - 1), StoreUnavailableError)
+    await t.rejects(s.store.redeemCode('late', 'web', Date.now() - 1_000), StoreUnavailableError)
     t.same(await s.store.redeemCode('late', 'web'), { outcome: 'ok', code }, 'the code was not spent')
   })
 }
