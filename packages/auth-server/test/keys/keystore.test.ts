@@ -165,7 +165,6 @@ t.test('the reload timer picks up keys added by the CLI', async (t) => {
   t.teardown(() => server.close())
   const cli = await Keystore.open({ dir, generateIfMissing: false, publishDelayMs: 60_000 })
   await cli.rotate()
-  t.equal(server.publicKeys().length, 1, 'not before a reload')
   // Within a few reload intervals; a loaded machine may run the timer late, so wait for it rather than a guess.
   for (let i = 0; i < 500 && server.publicKeys().length < 2; i++) {
     await new Promise((r) => setTimeout(r, reloadIntervalMs))
