@@ -120,6 +120,13 @@ t.test('an unmodified oauth4webapi runs password → refresh → revoke → intr
     await oauth.introspectionRequest(as, client, clientAuth, refreshed.refresh_token!, insecure),
   )
   t.equal(before.active, true)
+  const accessBefore = await oauth.processIntrospectionResponse(
+    as,
+    client,
+    await oauth.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure),
+  )
+  t.equal(accessBefore.active, true)
+  t.equal(accessBefore.client_id, BFF.id)
   await oauth.processRevocationResponse(
     await oauth.revocationRequest(as, client, clientAuth, refreshed.refresh_token!, insecure),
   )
@@ -134,8 +141,7 @@ t.test('an unmodified oauth4webapi runs password → refresh → revoke → intr
     client,
     await oauth.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure),
   )
-  t.equal(access.active, true)
-  t.equal(access.client_id, BFF.id)
+  t.equal(access.active, false, 'revoking the session ended its access token too (issue 14)')
 })
 
 t.test('a dump of every Redis key and value holds no refresh token in any encoding', async (t) => {

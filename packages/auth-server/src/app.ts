@@ -20,12 +20,14 @@ import errorHandler from './plugins/error-handler.js'
 import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
 import { openapi } from './plugins/openapi.js'
 import securityHeaders from './plugins/security-headers.js'
+import { Revoker } from './revocation/revoker.js'
 import { authorizeRoutes } from './routes/authorize.js'
 import { healthRoutes } from './routes/health.js'
 import { jwksRoute } from './routes/jwks.js'
 import { metadataRoutes } from './routes/metadata.js'
 import { metricsRoute } from './routes/metrics.js'
 import { oauthEndpoints } from './routes/oauth-endpoints.js'
+import { revocationEventsRoute } from './routes/revocation-events.js'
 import { oauthError } from './routes/schemas.js'
 import { browserSessionRoutes } from './routes/session/browser.js'
 import { manageSessionRoutes } from './routes/session/manage.js'
@@ -92,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     secrets: new SecretHasher(options.secretKey),
     signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
     accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
+    revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now, log }),
     metrics,
     clients: new ClientCache(store, now),
     origins: new ClientOrigins(store),
@@ -124,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(oauthEndpoints, { ctx })
   await app.register(authorizeRoutes, { ctx })
   await app.register(userinfoRoute, { ctx })
+  await app.register(revocationEventsRoute, { ctx })
   await app.register(browserSessionRoutes, { ctx })
   await app.register(manageSessionRoutes, { ctx })
   return app

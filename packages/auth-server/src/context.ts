@@ -7,6 +7,7 @@ import type { Config } from './config.js'
 import type { AuthHooks } from './events.js'
 import type { Keystore } from './keys/keystore.js'
 import type { AuthMetrics } from './metrics.js'
+import type { Revoker } from './revocation/revoker.js'
 import type { BruteForceGuard } from './security/brute-force.js'
 import type { Store } from './store/types.js'
 import type { TokenSigner } from './tokens/signer.js'
@@ -27,6 +28,8 @@ export interface ServerContext {
   readonly signer: TokenSigner
   /** Checks this server's own access tokens (and whether they were revoked). */
   readonly accessTokens: AccessTokens
+  /** Ends sessions, tokens, users and clients, recording each in the revocation log first. */
+  readonly revoker: Revoker
   readonly metrics: AuthMetrics
   readonly hooks: AuthHooks
   readonly guard: BruteForceGuard

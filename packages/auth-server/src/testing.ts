@@ -209,7 +209,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       async endSessions(username) {
         const user = await store.findUserByUsername(username)
         if (!user) throw new Error(`no user "${username}"`)
-        return store.revokeUserSessions(user.sub)
+        return ctx.revoker.endUserSessions(user.sub, 'admin')
       },
       async close() {
         await app.close()

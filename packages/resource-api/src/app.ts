@@ -21,7 +21,12 @@ const VERBOSE = new Set(['info', 'debug', 'trace'])
 
 const status = {
   type: 'object',
-  properties: { status: { type: 'string' }, keys: { type: 'string' } },
+  properties: {
+    status: { type: 'string' },
+    keys: { type: 'string' },
+    revocation: { type: 'string', description: 'off, catching up, current, or lagging' },
+    revocation_lag_seconds: { type: 'number' },
+  },
   required: ['status'],
 } as const
 /** Probes and metrics answer fixed shapes: no schema compiler needed on their first (cold-start) request. */
@@ -59,6 +64,14 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
       audience: config.audience,
       ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
       jwks: { maxAgeMs: config.jwksMaxAgeMs, cooldownMs: config.jwksCooldownMs, timeoutMs: config.jwksTimeoutMs },
+      ...(config.revocationEvents === 'off'
+        ? {}
+        : {
+            revocation: {
+              ...(config.revocationEvents instanceof URL ? { eventsUri: config.revocationEvents } : {}),
+              ...(config.revocationMaxLag === undefined ? {} : { maxLagSec: config.revocationMaxLag }),
+            },
+          }),
       onJwksFetch: (event) => {
         metrics.jwksFetches.inc({ outcome: event.ok ? 'ok' : 'error' })
         if (!event.ok) {
@@ -67,6 +80,8 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
         }
       },
     })
+
+  if (verifier.revocation) metrics.followRevocations(verifier.revocation)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500
@@ -144,13 +159,29 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     response: { 200: status, 503: status },
   }
   app.get('/readyz', { schema: readiness, serializerCompiler: plainJson }, async (_request, reply) => {
-    // Keys are fetched lazily; readiness is the moment the first JWKS fetch succeeds.
+    // Keys are fetched lazily; readiness is the moment the first JWKS fetch succeeds — and, when revocation events
+    // are followed, the backlog has arrived, so a token revoked while this service was down is refused from its
+    // first request on.
     if (!verifier.keys.loaded) await verifier.keys.refresh().catch(() => {})
-    const ready = verifier.keys.loaded
+    const keys = verifier.keys.loaded
+    const feed = verifier.revocation
+    const revocation = !feed
+      ? 'off'
+      : !feed.status.caughtUp
+        ? 'catching up'
+        : feed.status.lagSeconds > 0
+          ? 'lagging'
+          : 'current'
+    const ready = keys && revocation !== 'catching up' && !feed?.lagging
     return reply
       .code(ready ? 200 : 503)
       .header('cache-control', 'no-store')
-      .send({ status: ready ? 'ready' : 'not ready', keys: ready ? 'ok' : 'not loaded' })
+      .send({
+        status: ready ? 'ready' : 'not ready',
+        keys: keys ? 'ok' : 'not loaded',
+        revocation,
+        ...(feed ? { revocation_lag_seconds: feed.status.lagSeconds } : {}),
+      })
   })
 
   await app.register(notesRoutes, { notes: new NoteBook() })

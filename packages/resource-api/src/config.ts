@@ -14,6 +14,18 @@ export interface ResourceConfig {
   readonly jwksMaxAgeMs: number
   readonly jwksCooldownMs: number
   readonly jwksTimeoutMs: number
+  /** Follow the issuer's revocation events: off, on (endpoint from the issuer's metadata), or this endpoint. */
+  readonly revocationEvents: 'off' | 'on' | URL
+  /** Seconds of feed lag after which tokens are refused (503); undefined = keep serving. */
+  readonly revocationMaxLag: number | undefined
+}
+
+/** REVOCATION_EVENTS: on (default), off, or the events endpoint's URL (when the issuer's public URL is not reachable). */
+function revocationEventsOf(env: parse.Env): 'off' | 'on' | URL {
+  const raw = parse.text(env, 'REVOCATION_EVENTS') ?? 'on'
+  if (['on', 'true', '1', 'yes'].includes(raw.toLowerCase())) return 'on'
+  if (['off', 'false', '0', 'no'].includes(raw.toLowerCase())) return 'off'
+  return new URL(httpUrl(env, 'REVOCATION_EVENTS', undefined) as string)
 }
 
 const { httpUrl, integer } = parse
@@ -34,6 +46,8 @@ export function loadConfig(env: parse.Env = process.env): ResourceConfig {
     jwksMaxAgeMs: integer(env, 'JWKS_CACHE_MAX_AGE', 600, 1, 86_400, 'seconds') * 1000,
     jwksCooldownMs: integer(env, 'JWKS_COOLDOWN', 30, 0, 3_600, 'seconds') * 1000,
     jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT', 5, 1, 60, 'seconds') * 1000,
+    revocationEvents: revocationEventsOf(env),
+    revocationMaxLag: integer(env, 'REVOCATION_MAX_LAG', 0, 0, 86_400, 'seconds') || undefined,
   })
 }
 

@@ -1,6 +1,8 @@
 // Prometheus metrics of the resource API: JWKS fetches, refused tokens, latency.
+
+import type { VerifierRevocation } from '@tollgate/shared'
 import { LatencyHistogram, routeObserver } from '@tollgate/shared/service'
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 
 export class ApiMetrics {
   readonly registry = new Registry()
@@ -29,6 +31,26 @@ export class ApiMetrics {
   )
   /** Records a request's latency (the observer `routeLatency` calls). */
   readonly observeRequest = routeObserver(this.httpDuration)
+
+  /** The revocation feed's lag and size, read at scrape time. */
+  followRevocations(revocation: VerifierRevocation): void {
+    new Gauge({
+      name: 'tollgate_revocation_lag_seconds',
+      help: 'Seconds since the verifier last knew it had every revocation event (0 while the feed is live)',
+      registers: [this.registry],
+      collect() {
+        this.set(revocation.status.lagSeconds)
+      },
+    })
+    new Gauge({
+      name: 'tollgate_revocation_denials',
+      help: 'Revocations (sessions, users, clients, tokens) the verifier holds',
+      registers: [this.registry],
+      collect() {
+        this.set(revocation.status.denials)
+      },
+    })
+  }
 
   constructor() {
     this.registry.registerMetric(this.httpDuration as never)

@@ -15,6 +15,8 @@ export interface AccessTokenClaims {
   readonly client_id: string
   readonly scope: string
   readonly auth_time?: number
+  /** The session a user's token belongs to (its id in `GET /session`); revoked with it. */
+  readonly sid?: string
   readonly roles?: readonly string[]
   readonly [claim: string]: unknown
 }

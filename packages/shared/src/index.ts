@@ -20,5 +20,12 @@ export {
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
+export type { RevocationStatus } from './revocation/follower.js'
 export { TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
-export { createVerifier, type Verifier, type VerifierOptions } from './verifier.js'
+export {
+  createVerifier,
+  RevocationLagError,
+  type Verifier,
+  type VerifierOptions,
+  type VerifierRevocation,
+} from './verifier.js'

@@ -1,9 +1,10 @@
 // Stateless verification of Tollgate access tokens (RFC 9068) against the issuer's JWKS, with a verified-token cache.
 import { type AccessTokenCheck, accessTokenCheck } from './access-token.js'
 import type { AccessTokenClaims } from './claims.js'
-import { InvalidTokenError } from './errors.js'
+import { InvalidTokenError, TollgateTokenError } from './errors.js'
 import { discover, endpoint } from './lib/discovery.js'
 import { createKeySet, type KeySet, type KeySetFetchEvent } from './lib/key-set.js'
+import { followerFor, type RevocationFollower, type RevocationStatus } from './revocation/follower.js'
 
 export interface VerifierOptions {
   /** Expected `iss`, exactly as the auth server's `ISSUER`. */
@@ -31,9 +32,41 @@ export interface VerifierOptions {
    * Default 10 000 entries; `false` turns it off.
    */
   readonly cache?: { readonly maxEntries?: number } | false
+  /**
+   * Follow the issuer's revocation events (docs/revocation-events.md): tokens of ended sessions, disabled users,
+   * removed clients and revoked `jti`s are refused within about a second, with no call per request. One subscription
+   * per process and issuer, however many verifiers. Default off (the resource API turns it on).
+   */
+  readonly revocation?:
+    | boolean
+    | {
+        /** The events endpoint; by default `revocation_events_endpoint` from the issuer's metadata. */
+        readonly eventsUri?: string | URL
+        /**
+         * Refuse every token (503 `temporarily_unavailable`) while the feed has been unreachable for longer than
+         * this many seconds. Default: keep serving on the denials held.
+         */
+        readonly maxLagSec?: number
+      }
   readonly fetch?: typeof fetch
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number
+}
+
+/** The verifier's view of the revocation feed, when it follows one. */
+export interface VerifierRevocation {
+  readonly status: RevocationStatus
+  /** Resolves once the backlog has been received (readiness). */
+  ready(): Promise<void>
+  /** Whether the feed has been unreachable for longer than `maxLagSec`. */
+  readonly lagging: boolean
+}
+
+/** The feed is too far behind to trust the denials: the service's problem (503), not the client's. */
+export class RevocationLagError extends TollgateTokenError {
+  constructor(lagSeconds: number) {
+    super('ERR_REVOCATION_LAG', 503, 'temporarily_unavailable', `revocation events are ${lagSeconds} s behind`)
+  }
 }
 
 /** Verifies access tokens; create once per process and share. */
@@ -51,6 +84,8 @@ export interface Verifier {
   cached(token: string): AccessTokenClaims | undefined
   /** The underlying key source (readiness, stats, manual refresh). */
   readonly keys: KeySet
+  /** The revocation feed it follows (`revocation` option); undefined when off. */
+  readonly revocation: VerifierRevocation | undefined
 }
 
 interface CacheEntry {
@@ -120,6 +155,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
     ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
   } satisfies AccessTokenCheck)
 
+  const revocationOptions = options.revocation === true ? {} : options.revocation || undefined
+  const follower: RevocationFollower | undefined = revocationOptions
+    ? followerFor({
+        issuer,
+        keys,
+        ...(revocationOptions.eventsUri ? { eventsUri: revocationOptions.eventsUri } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        now,
+      })
+    : undefined
+  const maxLagSec = revocationOptions?.maxLagSec
+  const lagging = () => maxLagSec !== undefined && follower !== undefined && follower.lagSeconds() > maxLagSec
+  /** A verified token still stands: not revoked, and the feed recent enough to say so. */
+  const stands = (claims: AccessTokenClaims): boolean =>
+    follower === undefined || (!follower.denies(claims) && !lagging())
+  const refuse = (claims: AccessTokenClaims): never => {
+    if (lagging()) throw new RevocationLagError(follower?.lagSeconds() ?? 0)
+    void claims
+    throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'token has been revoked')
+  }
+
   const maxEntries = options.cache === false ? 0 : (options.cache?.maxEntries ?? 10_000)
   if (!Number.isInteger(maxEntries) || maxEntries < 0)
     throw new TypeError('cache.maxEntries must be a non-negative integer')
@@ -128,7 +184,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const cache = new Map<number, CacheEntry>()
   const toleranceMs = clockTolerance * 1000
 
-  const cached = (token: string): AccessTokenClaims | undefined => {
+  /** The cached verification of a token, revocation aside. */
+  const lookup = (token: string): AccessTokenClaims | undefined => {
     if (maxEntries === 0 || typeof token !== 'string' || token.length < CACHE_KEY_CHARS) return undefined
     const key = cacheKey(token)
     const hit = cache.get(key)
@@ -139,11 +196,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return undefined
   }
 
+  const cached = (token: string): AccessTokenClaims | undefined => {
+    const hit = lookup(token)
+    return hit !== undefined && stands(hit) ? hit : undefined
+  }
+
   const verify = async (token: string): Promise<AccessTokenClaims> => {
     if (typeof token !== 'string') throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token is malformed')
-    const hit = cached(token)
-    if (hit) return hit
+    // A cache hit skips the signature, never the revocation check.
+    const hit = lookup(token)
+    if (hit) return stands(hit) ? hit : refuse(hit)
     const { claims, kid } = await check(token)
+    if (!stands(claims)) refuse(claims)
     if (maxEntries > 0) {
       if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as number)
       cache.set(cacheKey(token), { token, claims, expiresAt: claims.exp * 1000 + toleranceMs, kid })
@@ -151,5 +215,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims
   }
 
-  return { verify, cached, keys }
+  const revocation: VerifierRevocation | undefined = follower && {
+    get status() {
+      return follower.status
+    },
+    ready: () => follower.ready(),
+    get lagging() {
+      return lagging()
+    },
+  }
+  return { verify, cached, keys, revocation }
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { type ClientInput, clientRecord } from '../clients/client.js'
 import { generateSecret, SecretHasher } from '../clients/secrets.js'
 import { loadSecretKey } from '../keys/secret-key.js'
-import { asCliError, type Context, collect, iso, readStdin, withStore } from './common.js'
+import { asCliError, type Context, collect, iso, readStdin, revokerFor, withStore } from './common.js'
 import { CliError } from './output.js'
 
 export function clientsCommands(program: Command, context: Context): void {
@@ -98,7 +98,9 @@ export function clientsCommands(program: Command, context: Context): void {
     .action(async (clientId: string) => {
       const { config, out } = context()
       await withStore(config, async (store) => {
-        if (!(await store.removeClient(clientId))) throw new CliError(`no client "${clientId}"`)
+        if (!(await store.getClient(clientId))) throw new CliError(`no client "${clientId}"`)
+        // Every token issued to it until now is refused, at verifiers too.
+        await revokerFor(config, store).removeClient(clientId)
         out.result({ client_id: clientId, removed: true }, `removed client ${clientId}`)
       })
     })

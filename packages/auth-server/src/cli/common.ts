@@ -1,6 +1,7 @@
 // What the users, clients and sessions commands share: the store every instance uses, secrets from stdin, errors.
 import { ClientValidationError } from '../clients/client.js'
 import type { Config } from '../config.js'
+import { Revoker } from '../revocation/revoker.js'
 import { openStore } from '../store/index.js'
 import { type Store, UsernameTakenError, type UserRecord } from '../store/types.js'
 import { UserValidationError } from '../users/user.js'
@@ -12,6 +13,10 @@ export const iso = (t: number | undefined) => (t === undefined ? undefined : new
 export const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /** Opens the shared store, runs `fn`, always closes it. The in-memory store would vanish with this process. */
+/** Ends things in `store` the way the server does: recorded in the revocation log first, so verifiers hear of it. */
+export const revokerFor = (config: Config, store: Store) =>
+  new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now: Date.now })
+
 export async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
   if (!config.redisUrl && !config.redisClusterNodes) {
     throw new CliError(

@@ -1,7 +1,7 @@
 // `tollgate sessions …`: refresh-token sessions (token families).
 import type { Command } from 'commander'
 import { sessionId } from '../tokens/refresh-token.js'
-import { type Context, findUser, iso, withStore } from './common.js'
+import { type Context, findUser, iso, revokerFor, withStore } from './common.js'
 import { CliError } from './output.js'
 
 export function sessionsCommands(program: Command, context: Context): void {
@@ -43,9 +43,9 @@ export function sessionsCommands(program: Command, context: Context): void {
             (s) => sessionId(s.fid) === options.session,
           )
           if (!match) throw new CliError(`no live session "${options.session}" of ${user.username}`)
-          ended = (await store.revokeSession(user.sub, match.fid)) ? 1 : 0
+          ended = (await revokerFor(config, store).endSession(user.sub, match.fid, 'admin')) ? 1 : 0
         } else {
-          ended = await store.revokeUserSessions(user.sub)
+          ended = await revokerFor(config, store).endUserSessions(user.sub, 'admin')
         }
         out.result(
           { username: user.username, sub: user.sub, sessionsEnded: ended },

@@ -4,7 +4,7 @@ import { generateSecret } from '../clients/secrets.js'
 import type { UserRecord } from '../store/types.js'
 import { hashPassword } from '../users/passwords.js'
 import { checkPassword, type UserInput, userRecord } from '../users/user.js'
-import { asCliError, type Context, collect, findUser, iso, readStdin, withStore } from './common.js'
+import { asCliError, type Context, collect, findUser, iso, readStdin, revokerFor, withStore } from './common.js'
 import { CliError } from './output.js'
 
 function userRow(u: UserRecord) {
@@ -82,8 +82,9 @@ export function usersCommands(program: Command, context: Context): void {
         const { config, out } = context()
         await withStore(config, async (store) => {
           const user = await findUser(store, username)
+          // Disabling refuses every token of the user from now on (at verifiers too) before the flag is set.
+          const ended = disabled ? await revokerFor(config, store).revokeUser(user.sub) : 0
           await store.putUser({ ...user, disabled, updatedAt: Date.now() })
-          const ended = disabled ? await store.revokeUserSessions(user.sub) : 0
           out.result(
             { username: user.username, sub: user.sub, disabled, ...(disabled ? { sessionsEnded: ended } : {}) },
             disabled ? `disabled ${user.username}; ended ${ended} session(s)` : `enabled ${user.username}`,
@@ -109,7 +110,7 @@ export function usersCommands(program: Command, context: Context): void {
       await withStore(config, async (store) => {
         const user = await findUser(store, username)
         await store.putUser({ ...user, passwordHash: await hashPassword(password), updatedAt: Date.now() })
-        const ended = options.keepSessions ? 0 : await store.revokeUserSessions(user.sub)
+        const ended = options.keepSessions ? 0 : await revokerFor(config, store).endUserSessions(user.sub, 'admin')
         out.result(
           { username: user.username, sub: user.sub, sessionsEnded: ended, ...(generated ? { password } : {}) },
           `password of ${user.username} changed; ended ${ended} session(s)` +

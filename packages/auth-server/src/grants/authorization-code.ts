@@ -23,8 +23,12 @@ export const authorizationCode: Grant = {
     const grant = redeemed.code
     if (redeemed.outcome === 'reused') {
       // RFC 6749 §4.1.2: a code used twice was probably stolen; revoke what the first use issued.
-      await ctx.store.revokeSession(grant.sub, grant.fid)
-      await ctx.store.revokeAccessToken(grant.jti, ctx.now() + ctx.config.accessTokenTtl * 1000 + 60_000)
+      await ctx.revoker.revokeAccessToken(
+        grant.jti,
+        grant.sub,
+        Math.floor(ctx.now() / 1000) + ctx.config.accessTokenTtl,
+      )
+      await ctx.revoker.endSession(grant.sub, grant.fid, 'code_reuse')
       ctx.log.warn(
         { reqId: request.id, security_event: 'authorization_code_reuse', sub: grant.sub, client_id: grant.clientId },
         'authorization code reuse: tokens it issued were revoked',

@@ -20,7 +20,8 @@ async function corsPlugin(app: FastifyInstance, options: { origins: ClientOrigin
     corsHook({
       allowed: async (origin, request) => {
         const path = pathOf(request.url)
-        if (path.startsWith('/.well-known/')) return '*'
+        // Public documents: metadata, keys, and the revocation feed (opaque identifiers only).
+        if (path.startsWith('/.well-known/') || path === '/revocation-events') return '*'
         // An actual session request is answered for its own client's origins only, once the route knows the client
         // (routes/session/origin.ts); a preflight carries no client, and exposes nothing.
         if (isSession(path) && request.method !== 'OPTIONS') return false

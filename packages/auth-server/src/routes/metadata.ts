@@ -17,6 +17,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     introspection_endpoint: `${base}/oauth/introspect`,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    // Revocations as signed SETs (RFC 8417) that stateless verifiers follow; see docs/revocation-events.md.
+    revocation_events_endpoint: `${base}/revocation-events`,
     grant_types_supported: [...grants.keys()],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

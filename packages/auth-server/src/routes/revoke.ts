@@ -27,7 +27,7 @@ export const revokeRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (ap
       const info = await ctx.store.inspectRefresh(refresh.sub, refresh.fid, hashRefreshToken(token))
       if (info) {
         if (info.clientId !== client.clientId) throw new UnauthorizedClient('the token was issued to another client')
-        await ctx.store.revokeSession(refresh.sub, refresh.fid)
+        await ctx.revoker.endSession(refresh.sub, refresh.fid, 'revoked')
         ctx.metrics.revocations.inc({ token_type: 'refresh_token' })
       }
       return reply.code(200).send()
@@ -36,7 +36,7 @@ export const revokeRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (ap
     const claims = await ctx.accessTokens.claimsOf(token, { checkRevoked: false })
     if (claims && claims.exp * 1000 > ctx.now()) {
       if (claims.client_id !== client.clientId) throw new UnauthorizedClient('the token was issued to another client')
-      await ctx.store.revokeAccessToken(claims.jti, claims.exp * 1000)
+      await ctx.revoker.revokeAccessToken(claims.jti, claims.sub, claims.exp)
       ctx.metrics.revocations.inc({ token_type: 'access_token' })
     }
     // Unknown, malformed or already expired tokens: nothing to do, and RFC 7009 says answer 200.

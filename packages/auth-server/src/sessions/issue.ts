@@ -1,6 +1,7 @@
 // Tokens for an authenticated user: the session (when the client may refresh), the access token, the ID token.
 import type { ServerContext } from '../context.js'
 import type { ClientRecord, UserRecord } from '../store/types.js'
+import { newFamilyId, sessionId } from '../tokens/refresh-token.js'
 import type { TokenResponse } from '../tokens/token-response.js'
 import { startSession } from './start.js'
 
@@ -30,6 +31,9 @@ export interface UserTokens extends TokenResponse {
  * nothing is handed out.
  */
 export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest): Promise<UserTokens> {
+  // Every sign-in has a session id, with or without a refresh-token family behind it: its tokens carry it as `sid`.
+  const fid = req.fid ?? newFamilyId()
+  const sid = sessionId(fid)
   let refresh: { token: string; expiresAt: number } | undefined
   if (req.withSession) {
     refresh = await startSession(ctx, {
@@ -39,7 +43,7 @@ export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest)
       audience: req.audience,
       authTime: req.authTime,
       userAgent: req.userAgent,
-      ...(req.fid ? { fid: req.fid } : {}),
+      fid,
     })
   }
   const issued = await ctx.signer.accessToken(
@@ -50,6 +54,7 @@ export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest)
       audience: req.audience,
       authTime: req.authTime,
       roles: req.user.roles,
+      sid,
     },
     undefined,
     req.jti,
@@ -67,6 +72,7 @@ export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest)
       clientId: req.client.clientId,
       scope: req.scope,
       authTime: req.authTime,
+      sid,
       ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
     })
   }

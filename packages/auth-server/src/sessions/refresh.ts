@@ -73,6 +73,8 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
       break
     }
     case 'reuse': {
+      // The script has ended the family; verifiers hear of it too.
+      ctx.revoker.recordLater({ kind: 'session', sid: sessionId(presented.fid), sub: presented.sub, reason: 'reuse' })
       const event = { sub: presented.sub, clientId: result.clientId, sessionId: sessionId(presented.fid), at: now }
       ctx.log.warn(
         {
@@ -100,6 +102,14 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
       throw new InvalidScope('scope exceeds what the session was granted')
     case 'invalid_target':
       throw new InvalidTarget('resource is not an audience of this session')
+    case 'disabled':
+      ctx.revoker.recordLater({
+        kind: 'session',
+        sid: sessionId(presented.fid),
+        sub: presented.sub,
+        reason: 'disabled',
+      })
+      throw new InvalidGrant(INVALID_REFRESH)
     default:
       throw new InvalidGrant(INVALID_REFRESH)
   }
@@ -113,6 +123,7 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
     audience: resources.length > 0 ? [...new Set(resources)] : session.audience,
     authTime: session.authTime,
     roles: session.user.roles,
+    sid: sessionId(presented.fid),
   })
   const response: Refreshed = {
     access_token: issued.token,
@@ -128,6 +139,7 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
       clientId: req.client.clientId,
       scope,
       authTime: session.authTime,
+      sid: sessionId(presented.fid),
     })
   }
   return response

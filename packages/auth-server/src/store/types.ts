@@ -163,6 +163,38 @@ export interface RateCount {
   readonly ttlMs: number
 }
 
+/** Why a session ended (a SET's `reason_admin`, a log field). */
+export type SessionEndReason = 'logout' | 'user' | 'revoked' | 'reuse' | 'code_reuse' | 'disabled' | 'admin'
+
+/**
+ * Something that ended, as the revocation log records it: opaque identifiers and times only, never token material
+ * or personal data. `at` is when it happened and `until` when no token it covers can still be valid (both epoch ms).
+ */
+export type Revocation =
+  | { readonly kind: 'session'; readonly sid: string; readonly sub: string; readonly reason: SessionEndReason }
+  /** Every token of the user issued at or before `at` (the user was disabled). */
+  | { readonly kind: 'user'; readonly sub: string }
+  | { readonly kind: 'token'; readonly jti: string; readonly sub: string }
+  /** Every token issued to the client at or before `at` (the client was removed). */
+  | { readonly kind: 'client'; readonly clientId: string }
+
+export type RevocationRecord = Revocation & { readonly at: number; readonly until: number }
+
+/** One entry of the revocation log; `id` orders the log and is a follower's cursor. */
+export interface RevocationEntry {
+  readonly id: string
+  readonly revocation: RevocationRecord
+}
+
+/** What the store knows about the things a token names. */
+export interface RevocationState {
+  readonly token: boolean
+  readonly session: boolean
+  /** When the user's tokens were last revoked as a whole (epoch ms), if within the window. */
+  readonly userAt?: number
+  readonly clientAt?: number
+}
+
 /** A username belongs to another user. */
 export class UsernameTakenError extends TollgateError {
   constructor(username: string) {
@@ -233,7 +265,24 @@ export interface Store {
   /** Counts one request against `key` in a fixed window of `windowMs` (the token endpoint's rate limit). */
   countRequest(key: string, windowMs: number): Promise<RateCount>
 
-  /** Puts an access token's `jti` on the revocation list until `expiresAt` (ms). */
-  revokeAccessToken(jti: string, expiresAt: number): Promise<void>
-  isAccessTokenRevoked(jti: string): Promise<boolean>
+  /**
+   * Records that something ended: its denial (read by {@link revocationState} until `until`) and its entry in the
+   * revocation log, atomically. Returns the entry's id. The log keeps entries for `retentionMs` (the longest any
+   * token it can cover lives) and no longer.
+   */
+  recordRevocation(revocation: RevocationRecord, retentionMs: number): Promise<string>
+  /** Whether the token's `jti`, its session, its user or its client was revoked. */
+  revocationState(names: {
+    readonly jti: string
+    readonly sid?: string
+    readonly sub: string
+    readonly clientId: string
+  }): Promise<RevocationState>
+  /** Log entries after `after` (from the oldest retained when undefined), oldest first, at most `limit`. */
+  readRevocations(after: string | undefined, limit: number): Promise<RevocationEntry[]>
+  /**
+   * Calls `onEntries` with every entry appended after `after` as it is appended (by any instance), until stopped.
+   * Entries are delivered in log order, each once.
+   */
+  followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void): { stop(): void }
 }

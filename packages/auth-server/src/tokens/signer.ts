@@ -13,6 +13,8 @@ export interface AccessTokenInput {
   /** Seconds since the epoch; users only. */
   readonly authTime?: number
   readonly roles?: readonly string[]
+  /** The session (its public id) a user's token belongs to, so it can be revoked with it. */
+  readonly sid?: string
 }
 
 export interface IssuedAccessToken {
@@ -32,6 +34,8 @@ export interface IdTokenInput {
   readonly scope: readonly string[]
   readonly authTime: number
   readonly nonce?: string
+  /** OIDC `sid`: the session, as in the access tokens. */
+  readonly sid?: string
 }
 
 export interface SignerOptions {
@@ -86,6 +90,7 @@ export class TokenSigner {
       scope: input.scope.join(' '),
     }
     if (input.authTime !== undefined) claims.auth_time = input.authTime
+    if (input.sid !== undefined) claims.sid = input.sid
     if (input.roles !== undefined && input.roles.length > 0) claims.roles = input.roles
     const token = await signJwt(claims, { typ: 'at+jwt', kid }, privateKey)
     return { token, jti, exp, expiresIn: ttl }
@@ -105,8 +110,15 @@ export class TokenSigner {
       ...userClaims(input.user, input.scope),
     }
     if (input.nonce !== undefined) claims.nonce = input.nonce
+    if (input.sid !== undefined) claims.sid = input.sid
     return signJwt(claims, { typ: 'JWT', kid }, privateKey)
   }
+}
+
+/** Signs a Security Event Token (RFC 8417 §2.3: `typ` `secevent+jwt`) with the active key. */
+export function signSecurityEvent(keystore: Keystore, claims: Record<string, unknown>): Promise<string> {
+  const { kid, privateKey } = keystore.signingKey()
+  return signJwt(claims, { typ: 'secevent+jwt', kid }, privateKey)
 }
 
 /** The user claims the `profile` and `email` scopes release (OIDC Core §5.4). */

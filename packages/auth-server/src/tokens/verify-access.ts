@@ -24,12 +24,12 @@ export function keystoreKeys(keystore: Pick<Keystore, 'verificationKey'>): KeySo
 export interface AccessTokenDeps {
   readonly issuer: string
   readonly keystore: Pick<Keystore, 'verificationKey'>
-  readonly store: Pick<Store, 'isAccessTokenRevoked'>
+  readonly store: Pick<Store, 'revocationState'>
   readonly now: () => number
 }
 
 export interface VerifyOptions {
-  /** Also consult the revocation list. Default true. */
+  /** Also consult what was revoked (the token, its session, its user, its client). Default true. */
   readonly checkRevoked?: boolean
 }
 
@@ -51,10 +51,28 @@ export class AccessTokens {
   /** The claims of a valid, unrevoked access token of this issuer; otherwise throws a TollgateTokenError. */
   async verify(token: string, options: VerifyOptions = {}): Promise<AccessTokenClaims> {
     const { claims } = await this.#check(token)
-    if (options.checkRevoked !== false && (await this.#store.isAccessTokenRevoked(claims.jti))) {
-      throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'token has been revoked')
+    if (options.checkRevoked !== false && (await this.#revoked(claims))) {
+      throw new InvalidTokenError('ERR_TOKEN_REVOKED', 'token has been revoked')
     }
     return claims
+  }
+
+  /** Whether the token, its session, or (for tokens issued by then) its user or client was revoked. */
+  async #revoked(claims: AccessTokenClaims): Promise<boolean> {
+    const sid = typeof claims.sid === 'string' ? claims.sid : undefined
+    const state = await this.#store.revocationState({
+      jti: claims.jti,
+      sub: claims.sub,
+      clientId: claims.client_id,
+      ...(sid ? { sid } : {}),
+    })
+    const issuedAt = claims.iat * 1000
+    return (
+      state.token ||
+      state.session ||
+      (state.userAt !== undefined && issuedAt <= state.userAt) ||
+      (state.clientAt !== undefined && issuedAt <= state.clientAt)
+    )
   }
 
   /** Like {@link verify}, but `undefined` for anything that is not an acceptable token (never throws for input). */

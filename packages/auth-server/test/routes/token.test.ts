@@ -166,9 +166,11 @@ t.test('password grant: a user token with auth_time and roles', async (t) => {
     'jti',
     'roles',
     'scope',
+    'sid',
     'sub',
   ])
   t.match(payload.sub, /^[0-9a-f-]{36}$/)
+  t.match(payload.sid, /^[A-Za-z0-9_-]{16}$/, 'the session it belongs to')
   t.equal(payload.client_id, 'web')
   t.same(payload.roles, ['admin'])
   t.equal(payload.auth_time, Math.floor(clock.now / 1000))

@@ -126,7 +126,7 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
         requireAllowedOrigin(request.headers.origin, session.client)
         allowClientOrigin(request, reply, session.client)
         const parsed = parseRefreshToken(session.token)
-        if (parsed) await ctx.store.revokeSession(parsed.sub, parsed.fid)
+        if (parsed) await ctx.revoker.endSession(parsed.sub, parsed.fid, 'logout')
       } else {
         await allowAnyClientOrigin(request, reply)
       }

@@ -91,7 +91,7 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
       const { id } = request.params as { id: string }
       const session = (await ctx.store.listSessions(claims.sub, ctx.now())).find((s) => sessionId(s.fid) === id)
       if (!session) throw new NotFound('no such session')
-      await ctx.store.revokeSession(claims.sub, session.fid)
+      await ctx.revoker.endSession(claims.sub, session.fid, 'user')
       if (session.fid === currentFid(request.cookies[name])) reply.clearCookie(name, cookieOptions(secure))
       return reply.code(204).header('cache-control', 'no-store').send()
     },
@@ -109,7 +109,7 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
     },
     async (request, reply) => {
       const claims = await caller(request, reply)
-      const ended = await ctx.store.revokeUserSessions(claims.sub)
+      const ended = await ctx.revoker.endUserSessions(claims.sub, 'logout')
       reply.clearCookie(name, cookieOptions(secure))
       return reply.header('cache-control', 'no-store').send({ ended })
     },

@@ -11,6 +11,8 @@ import {
   type RedeemResult,
   type RefreshedSession,
   type RefreshTokenInfo,
+  type RevocationEntry,
+  type RevocationRecord,
   type RotateRequest,
   type RotateResult,
   type SessionInfo,
@@ -18,6 +20,7 @@ import {
   UsernameTakenError,
   type UserRecord,
 } from '../types.js'
+import { MemoryRevocations } from './revocations.js'
 import { MemorySessions } from './sessions.js'
 
 export interface MemoryStoreOptions {
@@ -42,7 +45,7 @@ export class MemoryStore implements Store {
   readonly #usernames = new Map<string, string>()
   readonly #clients = new Map<string, ClientRecord>()
   readonly #sessions: MemorySessions
-  readonly #revoked = new Map<string, number>()
+  readonly #revocations: MemoryRevocations
   readonly #failures = new Map<
     string,
     { count: number; first: number; last: number; lockedUntil: number; expiresAt: number }
@@ -54,6 +57,7 @@ export class MemoryStore implements Store {
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
     this.#sessions = new MemorySessions((sub) => this.#users.get(sub), this.now)
+    this.#revocations = new MemoryRevocations(this.now)
     // Expired entries are also dropped when touched; the sweep only bounds memory.
     this.#sweeper = setInterval(() => this.#sweep(), 60_000)
     this.#sweeper.unref()
@@ -73,7 +77,7 @@ export class MemoryStore implements Store {
   #sweep(): void {
     const now = this.now()
     this.#sessions.sweep(now)
-    for (const [jti, until] of this.#revoked) if (until <= now) this.#revoked.delete(jti)
+    this.#revocations.sweep(now)
     for (const [key, entry] of this.#failures) if (entry.expiresAt <= now) this.#failures.delete(key)
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
     for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
@@ -203,17 +207,19 @@ export class MemoryStore implements Store {
     return { count: entry.count, ttlMs: entry.resetAt - now }
   }
 
-  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
-    if (expiresAt > this.now()) this.#revoked.set(jti, expiresAt)
+  async recordRevocation(revocation: RevocationRecord, retentionMs: number): Promise<string> {
+    return this.#revocations.record(revocation, retentionMs)
   }
 
-  async isAccessTokenRevoked(jti: string): Promise<boolean> {
-    const until = this.#revoked.get(jti)
-    if (until === undefined) return false
-    if (until <= this.now()) {
-      this.#revoked.delete(jti)
-      return false
-    }
-    return true
+  async revocationState(names: { jti: string; sid?: string; sub: string; clientId: string }) {
+    return this.#revocations.state(names)
+  }
+
+  async readRevocations(after: string | undefined, limit: number): Promise<RevocationEntry[]> {
+    return this.#revocations.read(after, limit)
+  }
+
+  followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void) {
+    return this.#revocations.follow(after, onEntries)
   }
 }

@@ -69,6 +69,11 @@ export class RedisBackend {
     redis.on('error', () => {})
   }
 
+  /** How long a call may wait for Redis (ms). */
+  get timeoutMs(): number {
+    return this.#timeoutMs
+  }
+
   get cluster(): boolean {
     return this.redis instanceof Cluster
   }

@@ -24,7 +24,9 @@ export const keys = {
   family: (sub: string, fid: string) => `rt:{${sub}}:${fid}`,
   /** Not a key: the prefix a script appends a fid to (same hash tag, same slot). */
   familyPrefix: (sub: string) => `rt:{${sub}}:`,
-  revokedJti: (jti: string) => `revoked:${jti}`,
+  /** The revocation log and the denials share one hash tag: one script records both, one MGET reads them. */
+  revocationLog: () => '{rev}:log',
+  denial: (kind: 'sid' | 'sub' | 'jti' | 'client', id: string) => `{rev}:${kind}:${id}`,
   code: (codeHash: string) => `code:${codeHash}`,
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,

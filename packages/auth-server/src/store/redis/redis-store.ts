@@ -11,6 +11,8 @@ import {
   type RateCount,
   type RedeemResult,
   type RefreshTokenInfo,
+  type RevocationEntry,
+  type RevocationRecord,
   type RotateRequest,
   type RotateResult,
   type SessionInfo,
@@ -28,6 +30,7 @@ import {
   keys,
 } from './codec.js'
 import type { RedisClient } from './connection.js'
+import { decodeEntries, denialKeyOf, followLog, revocationState } from './revocations.js'
 import { putUser } from './users.js'
 
 export interface RedisStoreOptions extends RedisBackendOptions {
@@ -274,12 +277,32 @@ export class RedisStore implements Store {
     return { count: Number(count), ttlMs: Number(ttlMs) }
   }
 
-  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
-    if (expiresAt <= this.now()) return
-    await this.run(() => this.redis.set(keys.revokedJti(jti), '1', 'PXAT', expiresAt))
+  async recordRevocation(revocation: RevocationRecord, retentionMs: number): Promise<string> {
+    return this.backend.script<string, 'recordRevocation'>('recordRevocation', {
+      keys: { log: keys.revocationLog(), denial: denialKeyOf(revocation) },
+      args: { at: revocation.at, until: revocation.until, retentionMs, entry: JSON.stringify(revocation) },
+    })
   }
 
-  async isAccessTokenRevoked(jti: string): Promise<boolean> {
-    return this.run(async () => (await this.redis.exists(keys.revokedJti(jti))) === 1)
+  async revocationState(names: { jti: string; sid?: string; sub: string; clientId: string }) {
+    return this.run(() => revocationState(this.redis, names))
+  }
+
+  async readRevocations(after: string | undefined, limit: number): Promise<RevocationEntry[]> {
+    const reply = await this.run(
+      () =>
+        this.redis.xrange(
+          keys.revocationLog(),
+          after === undefined ? '-' : `(${after}`,
+          '+',
+          'COUNT',
+          limit,
+        ) as Promise<[string, string[]][]>,
+    )
+    return decodeEntries(reply)
+  }
+
+  followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void) {
+    return followLog(this.redis, this.backend.timeoutMs, after, onEntries)
   }
 }

@@ -40,6 +40,7 @@ export const SCRIPTS = {
   deleteIfEqual: spec('delete-if-equal', ['key'], ['expected']),
   inspectRefresh: spec('inspect-refresh', ['family'], ['tokenHash']),
   listSessions: spec('list-sessions', ['user', 'familyPrefix'], ['now']),
+  recordRevocation: spec('record-revocation', ['log', 'denial'], ['at', 'until', 'retentionMs', 'entry']),
   recordFailure: spec('record-failure', ['counter'], ['now', 'windowMs', 'maxFailures', 'lockoutMs']),
   redeemCode: spec('redeem-code', ['code'], ['clientId', 'deadline']),
   revokeSession: spec('revoke-session', ['family', 'user'], ['fid']),

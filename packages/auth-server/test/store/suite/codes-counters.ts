@@ -19,12 +19,82 @@ export function codeAndCounterSuite(t: Test, s: SuiteStore): void {
     t.equal((await s.store.countRequest('ip:2', 60_000)).count, 1, 'keys are separate')
   })
 
-  t.test('revocation list: a jti is revoked until its expiry', async (t) => {
-    await s.store.revokeAccessToken('jti-1', Date.now() + MIN)
-    await s.store.revokeAccessToken('jti-old', Date.now() - 1)
-    t.equal(await s.store.isAccessTokenRevoked('jti-1'), true)
-    t.equal(await s.store.isAccessTokenRevoked('jti-old'), false)
-    t.equal(await s.store.isAccessTokenRevoked('jti-2'), false)
+  t.test('revocations: a jti is denied until its expiry', async (t) => {
+    const at = Date.now()
+    await s.store.recordRevocation({ kind: 'token', jti: 'jti-1', sub: SUB, at, until: at + MIN }, MIN)
+    await s.store.recordRevocation({ kind: 'token', jti: 'jti-old', sub: SUB, at, until: at - 1_000 }, MIN)
+    const state = (jti: string) => s.store.revocationState({ jti, sub: SUB, clientId: 'web' })
+    t.equal((await state('jti-1')).token, true)
+    t.equal((await state('jti-old')).token, false)
+    t.equal((await state('jti-2')).token, false)
+  })
+
+  t.test('revocations: a session, a user and a client are denied, with when', async (t) => {
+    const at = Date.now()
+    await s.store.recordRevocation(
+      { kind: 'session', sid: 'sid-1', sub: SUB, reason: 'logout', at, until: at + MIN },
+      MIN,
+    )
+    await s.store.recordRevocation({ kind: 'user', sub: 'sub-bob', at, until: at + MIN }, MIN)
+    await s.store.recordRevocation({ kind: 'client', clientId: 'gone', at: at + 5, until: at + MIN }, MIN)
+    t.same(await s.store.revocationState({ jti: 'j', sid: 'sid-1', sub: SUB, clientId: 'web' }), {
+      token: false,
+      session: true,
+    })
+    t.same(await s.store.revocationState({ jti: 'j', sid: 'sid-2', sub: 'sub-bob', clientId: 'gone' }), {
+      token: false,
+      session: false,
+      userAt: at,
+      clientAt: at + 5,
+    })
+    await s.store.recordRevocation({ kind: 'user', sub: 'sub-bob', at: at - 100, until: at + 1 }, MIN)
+    t.equal(
+      (await s.store.revocationState({ jti: 'j', sub: 'sub-bob', clientId: 'web' })).userAt,
+      at,
+      'a denial never moves back in time',
+    )
+  })
+
+  t.test('the revocation log: read in order after a cursor, followed as it grows', async (t) => {
+    const at = Date.now()
+    const record = (sid: string) =>
+      s.store.recordRevocation({ kind: 'session', sid, sub: SUB, reason: 'logout', at, until: at + MIN }, MIN)
+    const first = await record('a')
+    const second = await record('b')
+    const all = await s.store.readRevocations(undefined, 100)
+    t.same(
+      all.map((e) => e.id),
+      [first, second],
+    )
+    t.same(all[1]?.revocation, { kind: 'session', sid: 'b', sub: SUB, reason: 'logout', at, until: at + MIN })
+    t.same(
+      (await s.store.readRevocations(first, 100)).map((e) => e.id),
+      [second],
+      'after a cursor',
+    )
+    t.same(await s.store.readRevocations(second, 100), [], 'nothing after the newest')
+    const seen: string[] = []
+    const follower = s.store.followRevocations(second, (entries) => {
+      for (const e of entries) seen.push((e.revocation as { sid: string }).sid)
+    })
+    t.teardown(() => follower.stop())
+    await record('c')
+    await record('d')
+    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20))
+    t.same(seen, ['c', 'd'], 'appended entries reach the follower in order, once')
+  })
+
+  t.test('the revocation log keeps entries for its retention and no longer', async (t) => {
+    const retention = 300
+    const at = Date.now()
+    await s.store.recordRevocation({ kind: 'token', jti: 'old', sub: SUB, at, until: at + MIN }, retention)
+    // Past the retention, the next append trims what is older.
+    await new Promise((r) => setTimeout(r, retention + 100))
+    await s.store.recordRevocation({ kind: 'token', jti: 'new', sub: SUB, at, until: at + MIN }, retention)
+    t.same(
+      (await s.store.readRevocations(undefined, 100)).map((e) => (e.revocation as { jti: string }).jti),
+      ['new'],
+    )
   })
 
   t.test('authorization codes: redeemed once, reuse reported with what was issued', async (t) => {
