@@ -7,10 +7,11 @@ import { writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AUDIENCE, form, formHeaders, QUIET, writeFixtures } from './fixtures.mjs'
+import { AUDIENCE, form, formHeaders, QUIET, SERVICE, writeFixtures } from './fixtures.mjs'
 import { freePort, sleep, startProcess, startRedis } from './lib.mjs'
 import { buildReport } from './report.mjs'
 import { coldStarts } from './scenarios/cold-start.mjs'
+import { eventFanOut, revocationLatency, seedDenials } from './scenarios/revocation.mjs'
 import { combine, GROUPS, throughputScenarios } from './scenarios/throughput.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -92,7 +93,14 @@ try {
   const port = await freePort()
   const issuer = `http://127.0.0.1:${port}`
   const auth = await start(authEntry, { port, env: { ...authEnv, ISSUER: issuer }, readyPath: '/readyz' })
-  const api = await start(apiEntry, { env: { ...QUIET, ISSUER: issuer, AUDIENCE }, readyPath: '/healthz' })
+  // Resource APIs follow the revocation feed (their default); one does not, to price following it.
+  const apiEnv = { ...QUIET, ISSUER: issuer, AUDIENCE }
+  const api = await start(apiEntry, { env: apiEnv, readyPath: '/readyz' })
+  const moreApis = [
+    await start(apiEntry, { env: apiEnv, readyPath: '/readyz' }),
+    await start(apiEntry, { env: apiEnv, readyPath: '/readyz' }),
+  ]
+  const apiNoRevocation = await start(apiEntry, { env: { ...apiEnv, REVOCATION_EVENTS: 'off' }, readyPath: '/readyz' })
   const token = async (fields, client) => {
     const res = await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
@@ -103,9 +111,40 @@ try {
     return res.json()
   }
 
-  const results = await runRounds(await throughputScenarios({ hello, signer, fastifyJwt, oidc, api, issuer, token }))
+  // The verifiers hold denials while they are measured, as in production: revoked service tokens.
+  const DENIALS = SMOKE ? 100 : 2_000
+  await seedDenials(issuer, DENIALS)
+  log(`seeded ${DENIALS} revocations`)
+  const results = await runRounds(
+    await throughputScenarios({ hello, signer, fastifyJwt, oidc, api, apiNoRevocation, issuer, token }),
+  )
+  // Revoke-to-deny at three verifiers, each under load; then publishing and fanning out to 50 followers.
+  const revocation = {}
+  if (!only || only.includes('revocation')) {
+    const loadToken = (await token({ grant_type: 'client_credentials' }, SERVICE)).access_token
+    revocation.latency = await revocationLatency({
+      issuer,
+      apis: [api.url, ...moreApis.map((a) => a.url)],
+      samples: SMOKE ? 3 : 60,
+      loadToken,
+      durationHint: SMOKE ? 1 : 5,
+    })
+    log(`revoke-to-deny: ${JSON.stringify(revocation.latency)}`)
+    revocation.fanOut = await eventFanOut({ issuer, followers: 50, events: SMOKE ? 100 : 2_000 })
+    log(`revocation events: ${JSON.stringify(revocation.fanOut)}`)
+    revocation.memory = JSON.parse(
+      execFileSync(
+        process.execPath,
+        ['--expose-gc', path.join(here, 'denial-memory.mjs'), String(SMOKE ? 10_000 : 100_000)],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    )
+    log(`memory per denial: ${revocation.memory.bytesPerDenial} bytes`)
+  }
   if (only) {
-    for (const name of only) log(name, JSON.stringify(results[name]))
+    for (const name of only) log(name, JSON.stringify(results[name] ?? revocation))
     process.exit(0)
   }
 
@@ -140,6 +179,8 @@ try {
     results,
     cold,
     memory,
+    revocation,
+    denials: DENIALS,
     redisVersion: redis.version,
     settings: { ROUNDS, DURATION, SLICES, STARTS },
   })

@@ -33,7 +33,8 @@ function chainRequests(tokens, url, client) {
 
 /**
  * Every scenario by name: a function of the duration (seconds) that runs it once and resolves with its figures.
- * `s` holds the running servers (`hello`, `signer`, `fastifyJwt`, `oidc`, `api`, `issuer`) and `token(fields,
+ * `s` holds the running servers (`hello`, `signer`, `fastifyJwt`, `oidc`, `api`, `apiNoRevocation`, `issuer`) and
+ * `token(fields,
  * client)`, a token request to Tollgate.
  */
 export async function throughputScenarios(s) {
@@ -49,6 +50,10 @@ export async function throughputScenarios(s) {
   return {
     hello: run({ url: `${s.hello.url}/` }),
     resourceApi: run({ url: `${s.api.url}/v1/me`, headers: { authorization: `Bearer ${accessToken}` } }),
+    resourceApiNoRevocation: run({
+      url: `${s.apiNoRevocation.url}/v1/me`,
+      headers: { authorization: `Bearer ${accessToken}` },
+    }),
     fastifyJwt: run({ url: `${s.fastifyJwt.url}/protected`, headers: { authorization: `Bearer ${jwtToken}` } }),
     signToken: run({ url: `${s.signer.url}/token`, method: 'POST', headers: formHeaders(SERVICE), body: ccBody }),
     tokenClientCredentials: run({ url: tokenUrl, method: 'POST', headers: formHeaders(SERVICE), body: ccBody }),
@@ -97,7 +102,7 @@ export async function throughputScenarios(s) {
  * exposes every member of a group to the same drift, so the per-round ratios measure the servers, not the moment.
  */
 export const GROUPS = [
-  ['hello', 'resourceApi', 'fastifyJwt'],
+  ['hello', 'resourceApi', 'fastifyJwt', 'resourceApiNoRevocation'],
   ['signToken', 'tokenClientCredentials', 'oidcClientCredentials', 'refreshRotation', 'oidcRefresh'],
   ['passwordLogin'],
   ['jwks'],

@@ -27,6 +27,9 @@ t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', a
     'p99 of `/healthz` during 32 concurrent logins < 20 ms',
     'auth server cold start (in-memory) ≤ 1.5× bare Fastify',
     'Redis memory per live session < 600 bytes',
+    'resource API following revocations',
+    'revoke-to-deny p99 at 3 verifiers under load < 1000 ms',
+    'memory per denial ≤ 200 bytes',
   ]) {
     t.match(stdout, goal, `reports: ${goal}`)
   }
