@@ -10,6 +10,7 @@ import { SecretHasher } from './clients/secrets.js'
 
 import type { Config } from './config.js'
 import type { ServerContext } from './context.js'
+import { DpopProofs } from './dpop/proofs.js'
 import { InvalidClient, StoreUnavailableError } from './errors.js'
 import type { AuthHooks } from './events.js'
 import type { Keystore } from './keys/keystore.js'
@@ -95,6 +96,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
     accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
     revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now, log }),
+    dpop: new DpopProofs({
+      store,
+      baseUrl: config.baseUrl,
+      requireNonce: config.dpopNonceRequired,
+      secretKey: options.secretKey,
+      now,
+    }),
     metrics,
     clients: new ClientCache(store, now),
     origins: new ClientOrigins(store),

@@ -50,6 +50,8 @@ export interface Config {
     /** This many failures from one IP (any accounts, client secrets too) lock the IP. */
     readonly ipMaxFailures: number
   }
+  /** DPOP_NONCE=required: DPoP proofs must carry a current server nonce (RFC 9449 §8). */
+  readonly dpopNonceRequired: boolean
   /** Requests per minute per client IP at the token endpoint; 0 = unlimited. */
   readonly tokenRateLimit: number
   /** Demo mode only: the resource API audience and the demo web app origin the seeded clients use. */
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       ipMaxFailures: integer(env, 'LOGIN_IP_MAX_FAILURES', 100, 1, 1_000_000),
     },
     tokenRateLimit: integer(env, 'TOKEN_RATE_LIMIT', 1_200, 0, 10_000_000),
+    dpopNonceRequired: parse.oneOf(env, 'DPOP_NONCE', ['off', 'required'], 'off') === 'required',
     keyPublishDelay: integer(env, 'KEY_PUBLISH_DELAY', 1_200, 0, 604_800),
     keyRotationInterval: integer(env, 'KEY_ROTATION_INTERVAL', 0, 0, 31_536_000),
     keysReloadInterval: integer(env, 'KEYS_RELOAD_INTERVAL', 10, 1, 3_600),

@@ -4,6 +4,7 @@ import type { ClientCache } from './clients/cache.js'
 import type { ClientOrigins } from './clients/origins.js'
 import type { SecretHasher } from './clients/secrets.js'
 import type { Config } from './config.js'
+import type { DpopProofs } from './dpop/proofs.js'
 import type { AuthHooks } from './events.js'
 import type { Keystore } from './keys/keystore.js'
 import type { AuthMetrics } from './metrics.js'
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly accessTokens: AccessTokens
   /** Ends sessions, tokens, users and clients, recording each in the revocation log first. */
   readonly revoker: Revoker
+  /** DPoP proofs: checked once across instances, with nonces when DPOP_NONCE=required. */
+  readonly dpop: DpopProofs
   readonly metrics: AuthMetrics
   readonly hooks: AuthHooks
   readonly guard: BruteForceGuard

@@ -62,6 +62,10 @@ function checkClaimTypes(claims: Record<string, unknown>): AccessTokenClaims {
   if (claims.scope !== undefined && typeof claims.scope !== 'string') bad('scope')
   if (claims.auth_time !== undefined && typeof claims.auth_time !== 'number') bad('auth_time')
   if (claims.sid !== undefined && typeof claims.sid !== 'string') bad('sid')
+  if (claims.cnf !== undefined) {
+    const cnf = claims.cnf as { jkt?: unknown } | null
+    if (typeof cnf !== 'object' || cnf === null || typeof cnf.jkt !== 'string') bad('cnf')
+  }
   if (claims.roles !== undefined) {
     if (!Array.isArray(claims.roles) || claims.roles.some((r) => typeof r !== 'string')) bad('roles')
   }

@@ -1,5 +1,5 @@
 // RFC 6750 §3 answers for refused tokens: the WWW-Authenticate challenge and the JSON body beside it.
-import { InsufficientScopeError, type TollgateTokenError } from './errors.js'
+import { InsufficientScopeError, type TollgateTokenError, UseDpopNonceError } from './errors.js'
 
 const quote = (value: string): string => value.replace(/[\\"]/g, '\\$&')
 
@@ -21,4 +21,31 @@ export function bearerChallenge(err: TollgateTokenError, realm: string): string 
 /** The JSON body that accompanies an RFC 6750 error answer. */
 export function bearerErrorBody(err: TollgateTokenError): { error: string; error_description: string } {
   return { error: err.error ?? 'unauthorized', error_description: err.message }
+}
+
+/**
+ * Every challenge for a refusal (RFC 6750 §3, RFC 9449 §7.1): the error goes in the scheme the request used; a
+ * resource that takes DPoP also offers it (`DPoP algs="…"`) beside a Bearer error. Set as one header value each.
+ *
+ * @example
+ * reply.header('www-authenticate', challenges(err, realm, ['ES256', 'EdDSA'], 'DPoP'))
+ */
+export function challenges(
+  err: TollgateTokenError,
+  realm: string,
+  dpopAlgorithms: readonly string[],
+  scheme: 'Bearer' | 'DPoP',
+): string[] {
+  const algs = dpopAlgorithms.length > 0 ? `algs="${dpopAlgorithms.join(' ')}"` : undefined
+  const details = (
+    err.error !== undefined && err.status !== 503
+      ? [`error="${err.error}"`, `error_description="${quote(err.message)}"`]
+      : []
+  ).concat(err instanceof InsufficientScopeError ? [`scope="${quote(err.scope)}"`] : [])
+  const dpopError = scheme === 'DPoP' || err instanceof UseDpopNonceError || err.code === 'ERR_DPOP_PROOF'
+  if (dpopError && algs) {
+    return [`DPoP ${[`realm="${quote(realm)}"`, ...details, algs].join(', ')}`]
+  }
+  const bearer = bearerChallenge(err, realm)
+  return algs ? [bearer, `DPoP realm="${quote(realm)}", ${algs}`] : [bearer]
 }

@@ -18,6 +18,8 @@ export interface AccessTokenClaims {
   /** The session a user's token belongs to (its id in `GET /session`); revoked with it. */
   readonly sid?: string
   readonly roles?: readonly string[]
+  /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to; it is only usable with proofs by that key. */
+  readonly cnf?: { readonly jkt: string }
   readonly [claim: string]: unknown
 }
 

@@ -30,6 +30,9 @@ export type TokenErrorCode =
   | 'ERR_TOKEN_NOT_YET_VALID'
   | 'ERR_TOKEN_CLAIM'
   | 'ERR_TOKEN_REVOKED'
+  | 'ERR_TOKEN_DPOP_BOUND'
+  | 'ERR_DPOP_PROOF'
+  | 'ERR_DPOP_NONCE'
   | 'ERR_REVOCATION_LAG'
   | 'ERR_INVALID_REQUEST'
   | 'ERR_INSUFFICIENT_SCOPE'
@@ -89,6 +92,26 @@ export class InsufficientScopeError extends TollgateTokenError {
 export class KeySetUnavailableError extends TollgateTokenError {
   constructor(message = 'signing keys are not available yet') {
     super('ERR_JWKS_UNAVAILABLE', 503, 'temporarily_unavailable', message)
+  }
+}
+
+/**
+ * A DPoP proof is missing, malformed, replayed or does not match the request or the token (RFC 9449): `status` 401 at
+ * a resource server (the auth server answers 400), `error` `invalid_dpop_proof`.
+ */
+export class InvalidDpopProofError extends TollgateTokenError {
+  constructor(message: string) {
+    super('ERR_DPOP_PROOF', 401, 'invalid_dpop_proof', message)
+  }
+}
+
+/** The proof lacks a current server nonce: retry with `nonce` (sent as the `DPoP-Nonce` header). */
+export class UseDpopNonceError extends TollgateTokenError {
+  constructor(
+    readonly nonce: string,
+    message = 'a DPoP nonce is required',
+  ) {
+    super('ERR_DPOP_NONCE', 401, 'use_dpop_nonce', message)
   }
 }
 

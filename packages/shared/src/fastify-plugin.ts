@@ -2,9 +2,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import { bearerToken } from './bearer.js'
-import { bearerChallenge, bearerErrorBody } from './challenge.js'
+import { bearerErrorBody, challenges } from './challenge.js'
 import { type AccessTokenClaims, type AuthContext, authContext } from './claims.js'
-import { InsufficientScopeError, TollgateTokenError } from './errors.js'
+import { InsufficientScopeError, TollgateTokenError, UseDpopNonceError } from './errors.js'
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js'
 
 export type TollgatePluginOptions = (
@@ -15,6 +15,12 @@ export type TollgatePluginOptions = (
   readonly realm?: string
   /** Called with every refused request's error, e.g. for metrics. */
   readonly onReject?: (err: TollgateTokenError, request: FastifyRequest) => void
+  /**
+   * The service's public base URL (`https://api.example`), when it runs behind a proxy that rewrites the host or
+   * scheme: DPoP proofs name the URL the client used. Default: the request's own protocol and host (with Fastify's
+   * `trustProxy`, as forwarded).
+   */
+  readonly publicUrl?: string
 }
 
 /**
@@ -42,14 +48,28 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
   const audience = options.audience
   const realm = options.realm ?? (typeof audience === 'string' ? audience : (audience?.[0] ?? 'tollgate'))
   const { onReject } = options
+  const publicUrl = options.publicUrl?.replace(/\/+$/, '')
+  if (publicUrl !== undefined) new URL(publicUrl)
+  const { dpopAlgorithms, dpopNonces } = verifier
+  const isDpop = (header: string | undefined) =>
+    header !== undefined && header.length > 5 && (header.charCodeAt(0) | 32) === 100 && /^dpop /i.test(header)
 
   const refuse = (reply: FastifyReply, request: FastifyRequest, err: TollgateTokenError): FastifyReply => {
     onReject?.(err, request)
+    const scheme = isDpop(request.headers.authorization) ? 'DPoP' : 'Bearer'
+    if (err instanceof UseDpopNonceError) reply.header('dpop-nonce', err.nonce)
     return reply
       .code(err.status)
-      .header('www-authenticate', bearerChallenge(err, realm))
+      .header('www-authenticate', challenges(err, realm, dpopAlgorithms, scheme))
       .header('cache-control', 'no-store')
       .send(bearerErrorBody(err))
+  }
+
+  /** The URL the client addressed, without the query: what a DPoP proof's `htu` names. */
+  const htuOf = (request: FastifyRequest): string => {
+    const q = request.url.indexOf('?')
+    const path = q === -1 ? request.url : request.url.slice(0, q)
+    return `${publicUrl ?? `${request.protocol}://${request.host}`}${path}`
   }
 
   // Verified claims are shared (frozen) objects when the verifier answers from its cache; so are their contexts.
@@ -80,11 +100,37 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
       if (err instanceof TollgateTokenError) refuse(reply, request, err)
       else done(err as Error)
     }
+    const admitDpop = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      auth: AuthContext,
+      done: HookHandlerDoneFunction,
+    ) => {
+      // With nonces on, every DPoP answer carries the one to use next.
+      if (dpopNonces) reply.header('dpop-nonce', dpopNonces.current())
+      admit(request, reply, auth, done)
+    }
     return (request, reply, done) => {
       if (request.auth) return admit(request, reply, request.auth, done)
+      const header = request.headers.authorization
+      if (isDpop(header)) {
+        // The proof is checked on every request: the verified-token cache only ever saves the token's signature.
+        verifier
+          .verifyRequest({
+            authorization: header,
+            dpop: request.headers.dpop,
+            method: request.method,
+            url: htuOf(request),
+          })
+          .then(
+            (claims) => admitDpop(request, reply, contextOf(claims), done),
+            (err: unknown) => fail(request, reply, err, done),
+          )
+        return
+      }
       let token: string
       try {
-        token = bearerToken(request.headers.authorization)
+        token = bearerToken(header)
       } catch (err) {
         return fail(request, reply, err, done)
       }

@@ -1,11 +1,25 @@
 // Public API of @tollgate/shared: verify access tokens, protect Fastify routes, get tokens as a client.
 export { type AccessTokenCheck, accessTokenCheck, type KeySource, type VerifiedAccessToken } from './access-token.js'
 export { bearerToken } from './bearer.js'
-export { bearerChallenge, bearerErrorBody } from './challenge.js'
+export { bearerChallenge, bearerErrorBody, challenges } from './challenge.js'
 export { type AccessTokenClaims, type AuthContext, authContext, parseScope } from './claims.js'
+export { type DpopNonces, dpopNonces } from './dpop/nonce.js'
+export {
+  accessTokenHash,
+  DPOP_ALGORITHMS,
+  type DpopAlgorithm,
+  type DpopCheckOptions,
+  type DpopRequest,
+  dpopProofCheck,
+  jwkThumbprint,
+  normalizeHtu,
+  type VerifiedProof,
+} from './dpop/proof.js'
+export { memoryReplayGuard, type ReplayGuard } from './dpop/replay.js'
 export {
   DiscoveryError,
   InsufficientScopeError,
+  InvalidDpopProofError,
   InvalidRequestError,
   InvalidTokenError,
   JwksFetchError,
@@ -17,6 +31,7 @@ export {
   TokenRequestError,
   TollgateError,
   TollgateTokenError,
+  UseDpopNonceError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
@@ -25,6 +40,7 @@ export { TokenClient, type TokenClientOptions, type TokenSet } from './token-cli
 export {
   createVerifier,
   RevocationLagError,
+  type TokenRequest,
   type Verifier,
   type VerifierOptions,
   type VerifierRevocation,

@@ -1,5 +1,7 @@
 // TokenClient: gets access tokens from a Tollgate (or any RFC 6749) token endpoint for a service or an app, caches
 // them until shortly before they expire, and never sends two token requests at once.
+import type { webcrypto } from 'node:crypto'
+import { DpopSigner, type DpopSigningAlgorithm } from './dpop/signer.js'
 import { TokenEndpointError, TokenRequestError } from './errors.js'
 import { discover, endpoint } from './lib/discovery.js'
 import { Retryable, retryAfter, withRetries } from './lib/retry.js'
@@ -13,6 +15,8 @@ export interface TokenSet {
   readonly scope?: string
   readonly refreshToken?: string
   readonly idToken?: string
+  /** RFC 8693 §2.2.1, for exchanged tokens. */
+  readonly issuedTokenType?: string
 }
 
 export interface TokenClientOptions {
@@ -45,6 +49,11 @@ export interface TokenClientOptions {
   readonly maxRetryDelayMs?: number
   /** Per-request timeout. Default 5 s. */
   readonly timeoutMs?: number
+  /**
+   * DPoP (RFC 9449): bind the tokens to a key of this client's own (generated on first use, its private half not
+   * exportable; ES256 unless `alg: 'EdDSA'`), answer nonce challenges, and send proofs with {@link TokenClient.fetch}.
+   */
+  readonly dpop?: boolean | { readonly alg?: DpopSigningAlgorithm; readonly keyPair?: webcrypto.CryptoKeyPair }
   readonly fetch?: typeof fetch
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number
@@ -67,6 +76,7 @@ export class TokenClient {
   /** When the cached token stops being handed out (epoch ms): its expiry minus the margin. */
   #refreshAt = 0
   #inFlight: Promise<TokenSet> | undefined
+  readonly #dpop: DpopSigner | undefined
 
   constructor(options: TokenClientOptions) {
     if (!options.issuer && !options.tokenEndpoint) throw new TypeError('TokenClient needs `issuer` or `tokenEndpoint`')
@@ -78,6 +88,14 @@ export class TokenClient {
     this.#fetch = options.fetch ?? globalThis.fetch
     this.#now = options.now ?? Date.now
     this.#refreshToken = options.refreshToken
+    if (options.dpop) {
+      const dpop = options.dpop === true ? {} : options.dpop
+      this.#dpop = new DpopSigner({
+        ...(dpop.alg ? { alg: dpop.alg } : {}),
+        ...(dpop.keyPair ? { keyPair: dpop.keyPair } : {}),
+        now: this.#now,
+      })
+    }
     if (options.tokenEndpoint) this.#tokenEndpoint = Promise.resolve(String(options.tokenEndpoint))
   }
 
@@ -107,7 +125,6 @@ export class TokenClient {
   }
 
   async #request(): Promise<TokenSet> {
-    const endpoint = await this.#endpoint()
     const o = this.#options
     const form = new URLSearchParams()
     const refresh = this.#refreshToken
@@ -119,6 +136,42 @@ export class TokenClient {
     }
     if (o.scope !== undefined) form.set('scope', typeof o.scope === 'string' ? o.scope : o.scope.join(' '))
     if (o.resource !== undefined) form.set('resource', o.resource)
+    const started = this.#now()
+    const token = this.#tokenSet(await this.#post(form), started)
+    if (token.refreshToken && token.refreshToken !== this.#refreshToken) {
+      this.#refreshToken = token.refreshToken
+      await o.onRefreshToken?.(token.refreshToken)
+    }
+    this.#current = token
+    this.#refreshAt = this.#renewAt(token, started)
+    return token
+  }
+
+  /** When a token stops being handed out: its expiry minus the margin (at most half its lifetime). */
+  #renewAt(token: TokenSet, started: number): number {
+    return token.expiresAt - Math.min(this.#options.expiryMarginMs ?? 30_000, (token.expiresAt - started) / 2)
+  }
+
+  #tokenSet(body: Record<string, unknown>, started: number): TokenSet {
+    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60
+    return {
+      accessToken: body.access_token as string,
+      tokenType: body.token_type as string,
+      expiresAt: started + expiresIn * 1000,
+      ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
+      ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
+      ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
+      ...(typeof body.issued_token_type === 'string' ? { issuedTokenType: body.issued_token_type } : {}),
+    }
+  }
+
+  /**
+   * One token request: client authentication, a DPoP proof (retried once with the nonce a `use_dpop_nonce` answer
+   * names), retries on network errors and 5xx. Resolves with the success body.
+   */
+  async #post(form: URLSearchParams): Promise<Record<string, unknown>> {
+    const endpoint = await this.#endpoint()
+    const o = this.#options
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
@@ -133,55 +186,74 @@ export class TokenClient {
       form.set('client_id', o.clientId)
       if (method === 'client_secret_post') form.set('client_secret', o.clientSecret as string)
     }
-
-    const started = this.#now()
-    const body = await this.#withRetries(async () => {
-      let res: Response
-      try {
-        res = await this.#fetch(endpoint, {
-          method: 'POST',
-          headers,
-          body: form.toString(),
-          signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
-        })
-      } catch (err) {
-        throw new Retryable(`token request failed: ${(err as Error).message}`, undefined, undefined, { cause: err })
+    return this.#withRetries(async () => {
+      for (let attempt = 0; ; attempt++) {
+        if (this.#dpop) headers.dpop = await this.#dpop.proof('POST', endpoint)
+        let res: Response
+        try {
+          res = await this.#fetch(endpoint, {
+            method: 'POST',
+            headers,
+            body: form.toString(),
+            signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
+          })
+        } catch (err) {
+          throw new Retryable(`token request failed: ${(err as Error).message}`, undefined, undefined, { cause: err })
+        }
+        const fresh = this.#dpop?.remember(endpoint, res) ?? false
+        const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
+        if (res.status >= 500) {
+          throw new Retryable(
+            `token endpoint answered ${res.status}`,
+            res.status,
+            retryAfter(res.headers.get('retry-after')),
+          )
+        }
+        if (!res.ok) {
+          const error = typeof json?.error === 'string' ? json.error : 'invalid_response'
+          // RFC 9449 §8: the server wants a nonce in the proof; it sent one, so try again once with it.
+          if (error === 'use_dpop_nonce' && fresh && attempt === 0) continue
+          const description = typeof json?.error_description === 'string' ? json.error_description : undefined
+          throw new TokenEndpointError(error, res.status, description)
+        }
+        if (!json || typeof json.access_token !== 'string' || typeof json.token_type !== 'string') {
+          throw new TokenRequestError('token endpoint answered without access_token and token_type', res.status)
+        }
+        return json
       }
-      const json = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined
-      if (res.status >= 500) {
-        throw new Retryable(
-          `token endpoint answered ${res.status}`,
-          res.status,
-          retryAfter(res.headers.get('retry-after')),
-        )
-      }
-      if (!res.ok) {
-        const error = typeof json?.error === 'string' ? json.error : 'invalid_response'
-        const description = typeof json?.error_description === 'string' ? json.error_description : undefined
-        throw new TokenEndpointError(error, res.status, description)
-      }
-      if (!json || typeof json.access_token !== 'string' || typeof json.token_type !== 'string') {
-        throw new TokenRequestError('token endpoint answered without access_token and token_type', res.status)
-      }
-      return json
     })
+  }
 
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60
-    const token: TokenSet = {
-      accessToken: body.access_token as string,
-      tokenType: body.token_type as string,
-      expiresAt: started + expiresIn * 1000,
-      ...(typeof body.scope === 'string' ? { scope: body.scope } : {}),
-      ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
-      ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
+  /**
+   * `fetch` with this client's access token: `Authorization: Bearer …`, or for DPoP tokens `Authorization: DPoP …`
+   * with a fresh proof (`ath` included). A resource server's `use_dpop_nonce` challenge is answered once with its
+   * nonce; a 401 `invalid_token` gets one retry with a new token.
+   *
+   * @example
+   * const res = await tokens.fetch('https://inventory.internal/stock')
+   */
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    const url = new URL(input)
+    const method = (init.method ?? 'GET').toUpperCase()
+    let renewed = false
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const token = await this.getTokenSet()
+      const headers = new Headers(init.headers)
+      const dpop = token.tokenType.toLowerCase() === 'dpop' && this.#dpop
+      headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token.accessToken}`)
+      if (dpop) headers.set('dpop', await dpop.proof(method, url, token.accessToken))
+      const res = await this.#fetch(url, { ...init, method, headers })
+      if (res.status !== 401) return res
+      const challenge = res.headers.get('www-authenticate') ?? ''
+      if (dpop?.remember(url, res) && /error="use_dpop_nonce"/.test(challenge)) continue
+      if (!renewed && /error="invalid_token"/.test(challenge)) {
+        renewed = true
+        this.invalidate()
+        continue
+      }
+      return res
     }
-    if (token.refreshToken && token.refreshToken !== this.#refreshToken) {
-      this.#refreshToken = token.refreshToken
-      await o.onRefreshToken?.(token.refreshToken)
-    }
-    this.#current = token
-    this.#refreshAt = token.expiresAt - Math.min(o.expiryMarginMs ?? 30_000, (expiresIn * 1000) / 2)
-    return token
+    throw new TokenRequestError(`${url.href} kept refusing the token`, 401)
   }
 
   #withRetries<T>(attempt: () => Promise<T>): Promise<T> {

@@ -1,7 +1,11 @@
 // Stateless verification of Tollgate access tokens (RFC 9068) against the issuer's JWKS, with a verified-token cache.
 import { type AccessTokenCheck, accessTokenCheck } from './access-token.js'
+import { bearerToken } from './bearer.js'
 import type { AccessTokenClaims } from './claims.js'
-import { InvalidTokenError, TollgateTokenError } from './errors.js'
+import type { DpopNonces } from './dpop/nonce.js'
+import { type DpopAlgorithm, dpopProofCheck } from './dpop/proof.js'
+import { memoryReplayGuard, type ReplayGuard } from './dpop/replay.js'
+import { InvalidDpopProofError, InvalidTokenError, TollgateTokenError } from './errors.js'
 import { discover, endpoint } from './lib/discovery.js'
 import { createKeySet, type KeySet, type KeySetFetchEvent } from './lib/key-set.js'
 import { followerFor, type RevocationFollower, type RevocationStatus } from './revocation/follower.js'
@@ -48,9 +52,33 @@ export interface VerifierOptions {
          */
         readonly maxLagSec?: number
       }
+  /**
+   * DPoP (RFC 9449): accept `Authorization: DPoP <token>` with a proof by the key the token is bound to. On by
+   * default; `false` refuses the DPoP scheme (a DPoP-bound token is refused as `Bearer` either way).
+   */
+  readonly dpop?:
+    | false
+    | {
+        readonly algorithms?: readonly DpopAlgorithm[]
+        /** Require a current server nonce (`use_dpop_nonce` until the client sends one). */
+        readonly nonces?: DpopNonces
+        /** Where proof ids are remembered. Default: in this process, bounded (`memoryReplayGuard`). */
+        readonly replay?: ReplayGuard
+        readonly maxAgeSec?: number
+      }
   readonly fetch?: typeof fetch
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number
+}
+
+/** A request as a verifier needs to see it to check a token and, for DPoP, its proof. */
+export interface TokenRequest {
+  readonly authorization: string | undefined
+  /** The DPoP header(s). */
+  readonly dpop?: string | readonly string[] | undefined
+  readonly method: string
+  /** The URL the client addressed (public base URL + path): the proof's `htu`. */
+  readonly url: string | URL
 }
 
 /** The verifier's view of the revocation feed, when it follows one. */
@@ -79,9 +107,18 @@ export interface Verifier {
   /**
    * The claims of a token this verifier has already verified and may still
    * accept (from its cache), synchronously; `undefined` otherwise — then call
-   * {@link verify}.
+   * {@link verify}. Bearer semantics, like `verify`.
    */
   cached(token: string): AccessTokenClaims | undefined
+  /**
+   * Verifies a request's credentials: `Bearer <token>` as {@link verify} does, or `DPoP <token>` with its proof
+   * (signature, `htm`, `htu`, `iat`, `ath`, replay, nonce) by the key the token is bound to.
+   */
+  verifyRequest(request: TokenRequest): Promise<AccessTokenClaims>
+  /** The DPoP algorithms accepted (for the `algs` of a challenge); empty when DPoP is off. */
+  readonly dpopAlgorithms: readonly string[]
+  /** The verifier's DPoP nonces, when it requires them. */
+  readonly dpopNonces: DpopNonces | undefined
   /** The underlying key source (readiness, stats, manual refresh). */
   readonly keys: KeySet
   /** The revocation feed it follows (`revocation` option); undefined when off. */
@@ -201,7 +238,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return hit !== undefined && stands(hit) ? hit : undefined
   }
 
-  const verify = async (token: string): Promise<AccessTokenClaims> => {
+  /** Any valid token, bound or not (the caller checks how it was presented). */
+  const verifyAny = async (token: string): Promise<AccessTokenClaims> => {
     if (typeof token !== 'string') throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'token is malformed')
     // A cache hit skips the signature, never the revocation check.
     const hit = lookup(token)
@@ -215,6 +253,49 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return claims
   }
 
+  const bound = () =>
+    new InvalidTokenError('ERR_TOKEN_DPOP_BOUND', 'the token is bound to a DPoP key: send it as DPoP with a proof')
+  const verify = async (token: string): Promise<AccessTokenClaims> => {
+    const claims = await verifyAny(token)
+    if (claims.cnf !== undefined) throw bound()
+    return claims
+  }
+  const cachedBearer = (token: string): AccessTokenClaims | undefined => {
+    const claims = cached(token)
+    return claims?.cnf === undefined ? claims : undefined
+  }
+
+  const dpop = options.dpop === false ? undefined : (options.dpop ?? {})
+  const checkProof = dpop
+    ? dpopProofCheck({
+        replay: dpop.replay ?? memoryReplayGuard({ now }),
+        now,
+        ...(dpop.algorithms ? { algorithms: dpop.algorithms } : {}),
+        ...(dpop.nonces ? { nonces: dpop.nonces } : {}),
+        ...(dpop.maxAgeSec === undefined ? {} : { maxAgeSec: dpop.maxAgeSec }),
+      })
+    : undefined
+  const dpopAlgorithms = dpop ? [...(dpop.algorithms ?? ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'])] : []
+
+  const verifyRequest = async (request: TokenRequest): Promise<AccessTokenClaims> => {
+    const header = request.authorization
+    if (header === undefined || !/^dpop /i.test(header)) return verify(bearerToken(header))
+    const token = header.slice(5).trim()
+    if (!checkProof) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the DPoP scheme is not accepted here')
+    if (token === '' || token.includes(' ')) throw new InvalidDpopProofError('the Authorization header is malformed')
+    const proof = await checkProof({
+      proof: request.dpop,
+      method: request.method,
+      url: request.url,
+      accessToken: token,
+    })
+    const claims = await verifyAny(token)
+    if (claims.cnf === undefined) throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'the token is not DPoP-bound')
+    if (claims.cnf.jkt !== proof.jkt)
+      throw new InvalidDpopProofError('the DPoP proof is by another key than the token’s')
+    return claims
+  }
+
   const revocation: VerifierRevocation | undefined = follower && {
     get status() {
       return follower.status
@@ -224,5 +305,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return lagging()
     },
   }
-  return { verify, cached, keys, revocation }
+  return {
+    verify,
+    cached: cachedBearer,
+    verifyRequest,
+    keys,
+    revocation,
+    dpopAlgorithms,
+    dpopNonces: dpop?.nonces,
+  }
 }

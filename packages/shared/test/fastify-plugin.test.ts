@@ -31,13 +31,19 @@ t.test('request.auth is null on unprotected routes', async (t) => {
 t.test('no token: 401 with a bare Bearer realm challenge', async (t) => {
   const res = await (await app()).inject({ url: '/me' })
   t.equal(res.statusCode, 401)
-  t.equal(res.headers['www-authenticate'], `Bearer realm="${AUDIENCE}"`)
+  t.same(res.headers['www-authenticate'], [
+    `Bearer realm="${AUDIENCE}"`,
+    `DPoP realm="${AUDIENCE}", algs="ES256 ES384 EdDSA RS256 PS256"`,
+  ])
 })
 
 t.test('another scheme counts as no token', async (t) => {
   const res = await (await app()).inject({ url: '/me', headers: { authorization: 'Basic dXNlcjpwYXNz' } })
   t.equal(res.statusCode, 401)
-  t.equal(res.headers['www-authenticate'], `Bearer realm="${AUDIENCE}"`)
+  t.same(res.headers['www-authenticate'], [
+    `Bearer realm="${AUDIENCE}"`,
+    `DPoP realm="${AUDIENCE}", algs="ES256 ES384 EdDSA RS256 PS256"`,
+  ])
 })
 
 t.test('a malformed Authorization header: 400 invalid_request', async (t) => {
@@ -49,7 +55,9 @@ t.test('a malformed Authorization header: 400 invalid_request', async (t) => {
 t.test('an invalid token: 401 invalid_token with a description', async (t) => {
   const res = await (await app()).inject({ url: '/me', headers: { authorization: 'Bearer not.a.token' } })
   t.equal(res.statusCode, 401)
-  t.match(res.headers['www-authenticate'], /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]+"$/)
+  const [bearer, dpop] = res.headers['www-authenticate'] as string[]
+  t.match(bearer, /^Bearer realm="[^"]+", error="invalid_token", error_description="[^"]+"$/)
+  t.match(dpop, /^DPoP realm="[^"]+", algs="[^"]+"$/, 'and DPoP offered beside it (RFC 9449 §7.1)')
   t.equal(res.json().error, 'invalid_token')
 })
 
@@ -91,6 +99,6 @@ t.test('an existing verifier can be passed in', async (t) => {
   await a.register(tollgate, { verifier, realm: 'notes' })
   a.get('/me', { onRequest: a.authenticate }, async () => 'ok')
   const res = await a.inject({ url: '/me' })
-  t.equal(res.headers['www-authenticate'], 'Bearer realm="notes"')
+  t.equal((res.headers['www-authenticate'] as string[])[0], 'Bearer realm="notes"')
   t.equal(a.tollgate.verifier, verifier)
 })

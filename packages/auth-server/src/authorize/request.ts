@@ -15,6 +15,8 @@ export interface AuthorizationRequest {
   readonly state?: string
   readonly nonce?: string
   readonly codeChallenge: string
+  /** RFC 9449 §10: only a token request with a proof by this key may redeem the code. */
+  readonly dpopJkt?: string
 }
 
 /**
@@ -95,6 +97,10 @@ export async function parseAuthorizationRequest(ctx: ServerContext, params: Form
   if (method !== 'S256') throw invalid('code_challenge_method must be S256')
   if (!CODE_CHALLENGE.test(codeChallenge)) throw invalid('code_challenge is malformed')
   const nonce = single(params, 'nonce', invalid)
+  const dpopJkt = single(params, 'dpop_jkt', invalid)
+  if (dpopJkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(dpopJkt)) {
+    throw invalid('dpop_jkt must be a JWK SHA-256 thumbprint (RFC 7638)')
+  }
 
   let scope: string[]
   let audience: string[]
@@ -119,5 +125,6 @@ export async function parseAuthorizationRequest(ctx: ServerContext, params: Form
     codeChallenge,
     ...(state === undefined ? {} : { state }),
     ...(nonce === undefined ? {} : { nonce }),
+    ...(dpopJkt === undefined ? {} : { dpopJkt }),
   }
 }

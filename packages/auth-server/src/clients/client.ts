@@ -15,7 +15,23 @@ export interface ClientInput {
   audiences?: string[]
   redirect_uris?: string[]
   allowed_origins?: string[]
+  /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
+  dpop_bound_access_tokens?: boolean
 }
+
+/** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
+const FIELDS = new Set([
+  'client_id',
+  'client_secret',
+  'public',
+  'name',
+  'grant_types',
+  'scopes',
+  'audiences',
+  'redirect_uris',
+  'allowed_origins',
+  'dpop_bound_access_tokens',
+])
 
 /** A client definition is unusable; the message says what is wrong (never the secret). */
 export class ClientValidationError extends TollgateError {
@@ -73,6 +89,11 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     throw new ClientValidationError('client_id must be 1-128 characters of A-Z a-z 0-9 . _ ~ : -')
   }
   const where = (msg: string) => new ClientValidationError(`client ${id}: ${msg}`)
+  const unknown = Object.keys(input).find((field) => !FIELDS.has(field))
+  if (unknown !== undefined) throw where(`unknown field "${unknown}"`)
+  const dpopBound = input.dpop_bound_access_tokens
+  if (dpopBound !== undefined && typeof dpopBound !== 'boolean')
+    throw where('dpop_bound_access_tokens must be true or false')
   const isPublic = input.public === true
   if (input.public !== undefined && typeof input.public !== 'boolean') throw where('public must be true or false')
   const grantTypes = stringArray(input.grant_types, 'grant_types')
@@ -113,5 +134,6 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     createdAt,
     ...(isPublic ? {} : { secretHash: hasher.hash(input.client_secret as string) }),
     ...(input.name === undefined ? {} : { name: input.name }),
+    ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
   }
 }

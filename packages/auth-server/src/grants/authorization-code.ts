@@ -1,7 +1,7 @@
 // authorization_code (RFC 6749 §4.1.3) with PKCE: a code is exchanged once; a reused code revokes what it issued.
 import { hashCode } from '../authorize/code.js'
 import { verifyPkce } from '../authorize/pkce.js'
-import { InvalidGrant } from '../errors.js'
+import { InvalidGrant, OAuthError } from '../errors.js'
 import { required } from '../params.js'
 import { issueUserTokens } from '../sessions/issue.js'
 import type { Grant } from './types.js'
@@ -11,12 +11,16 @@ const INVALID = 'authorization code is invalid, expired or already used'
 export const authorizationCode: Grant = {
   grantType: 'authorization_code',
   parameters: ['code', 'redirect_uri', 'code_verifier'],
-  async handler({ body, client, ctx, request }) {
+  async handler({ body, client, ctx, request, jkt }) {
     const code = required(body, 'code')
     const redirectUri = required(body, 'redirect_uri')
     const verifier = required(body, 'code_verifier')
     // The client is checked by the store before anything is spent: another client cannot burn this code.
-    const redeemed = await ctx.store.redeemCode(hashCode(code), client.clientId)
+    const redeemed = await ctx.store.redeemCode(hashCode(code), client.clientId, undefined, jkt)
+    if (redeemed.outcome === 'wrong_key') {
+      // RFC 9449 §10: the code was bound to a key (dpop_jkt) this request did not prove; nothing was spent.
+      throw new OAuthError('invalid_dpop_proof', 400, 'the code is bound to another DPoP key (dpop_jkt)')
+    }
     if (redeemed.outcome === 'wrong_client' || redeemed.outcome === 'invalid') {
       throw new InvalidGrant(INVALID, { detail: `authorization code ${redeemed.outcome}` })
     }
@@ -51,6 +55,7 @@ export const authorizationCode: Grant = {
       withSession: client.grantTypes.includes('refresh_token'),
       fid: grant.fid,
       jti: grant.jti,
+      ...(jkt ? { jkt } : {}),
       ...(grant.nonce === undefined ? {} : { nonce: grant.nonce }),
     })
     return tokens

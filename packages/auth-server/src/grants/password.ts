@@ -6,7 +6,7 @@ import type { Grant } from './types.js'
 export const password: Grant = {
   grantType: 'password',
   parameters: ['username', 'password', 'scope', 'resource'],
-  async handler({ body, client, ctx, request }) {
+  async handler({ body, client, ctx, request, jkt }) {
     const { sessionExpiresAt: _, ...tokens } = await signInWithPassword(ctx, {
       client,
       username: required(body, 'username'),
@@ -15,6 +15,7 @@ export const password: Grant = {
       resources: multi(body, 'resource'),
       ip: request.ip,
       userAgent: request.headers['user-agent'],
+      ...(jkt ? { jkt } : {}),
     })
     return tokens
   },

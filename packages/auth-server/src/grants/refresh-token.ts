@@ -7,7 +7,7 @@ import type { Grant } from './types.js'
 export const refreshToken: Grant = {
   grantType: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
-  async handler({ body, client, ctx, request }) {
+  async handler({ body, client, ctx, request, jkt }) {
     const scope = parseScopeParam(param(body, 'scope'))
     const { sessionExpiresAt: _, ...tokens } = await refreshSession(ctx, {
       token: required(body, 'refresh_token'),
@@ -15,6 +15,7 @@ export const refreshToken: Grant = {
       ...(scope ? { scope } : {}),
       resources: multi(body, 'resource'),
       reqId: request.id,
+      ...(jkt ? { jkt } : {}),
     })
     return tokens
   },

@@ -12,6 +12,8 @@ export interface GrantRequest {
   readonly client: ClientRecord
   readonly request: FastifyRequest
   readonly ctx: ServerContext
+  /** The thumbprint of the request's DPoP key, when it carried a valid proof: the tokens are bound to it. */
+  readonly jkt: string | undefined
 }
 
 export interface Grant {

@@ -32,6 +32,7 @@ const CARRIED = [
   'code_challenge',
   'code_challenge_method',
   'resource',
+  'dpop_jkt',
 ]
 
 function csp(formTarget?: string): string {
@@ -122,6 +123,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
     code_challenge_method: param('must be `S256`'),
     nonce: param('echoed in the ID token'),
     resource: param('RFC 8707 resource indicator (the audience)'),
+    dpop_jkt: param('RFC 9449 §10: the thumbprint of the DPoP key that must redeem the code'),
   }
   const htmlPage = { type: 'string', description: 'an HTML page' }
   const redirect = { type: 'null', description: 'to redirect_uri with `code`, `state`, `iss` (or `error`)' }
@@ -206,6 +208,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
           fid: newFamilyId(),
           jti: newJti(),
           ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
+          ...(req.dpopJkt === undefined ? {} : { dpopJkt: req.dpopJkt }),
         },
         ctx.now() + CODE_TTL_MS,
       )

@@ -27,6 +27,7 @@ const schema = {
         jti: { type: 'string' },
         auth_time: { type: 'integer' },
         token_type: { type: 'string' },
+        cnf: { type: 'object', properties: { jkt: { type: 'string' } } },
       },
       required: ['active'],
     },
@@ -66,7 +67,9 @@ export const introspectRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async
     if (!claims) return INACTIVE
     return {
       active: true,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a bound token says so, with its confirmation.
+      token_type: claims.cnf ? 'DPoP' : 'Bearer',
+      ...(claims.cnf ? { cnf: { jkt: claims.cnf.jkt } } : {}),
       scope: claims.scope,
       client_id: claims.client_id,
       sub: claims.sub,

@@ -1,4 +1,5 @@
 // RFC 8414 / OIDC discovery metadata, served at both well-known paths.
+import { DPOP_ALGORITHMS } from '@tollgate/shared'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config.js'
 import type { ServerContext } from '../context.js'
@@ -27,6 +28,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     scopes_supported: ['openid', 'profile', 'email'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     id_token_signing_alg_values_supported: ['RS256'],
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     subject_types_supported: ['public'],
     claims_supported: [
       'iss',

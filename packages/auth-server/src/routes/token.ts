@@ -3,7 +3,7 @@ import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify'
 
 import { authenticateClient } from '../clients/authenticate.js'
 import type { ServerContext } from '../context.js'
-import { UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
+import { OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import { grants } from '../grants/index.js'
 import { type FormBody, required } from '../params.js'
 import { errorResponses } from './schemas.js'
@@ -37,7 +37,8 @@ const schema = {
       type: 'object',
       properties: {
         access_token: { type: 'string' },
-        token_type: { type: 'string', enum: ['Bearer'] },
+        token_type: { type: 'string', enum: ['Bearer', 'DPoP'] },
+        issued_token_type: { type: 'string' },
         expires_in: { type: 'integer' },
         scope: { type: 'string' },
         refresh_token: { type: 'string' },
@@ -61,7 +62,13 @@ export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
     if (!client.grantTypes.includes(grant.grantType)) {
       throw new UnauthorizedClient(`this client may not use the ${grant.grantType} grant`)
     }
-    const response = await grant.handler({ body, client, request, ctx })
+    // A proof binds the tokens to its key; a client registered with dpop_bound_access_tokens gets none without one.
+    const proof = await ctx.dpop.check(request, '/oauth/token')
+    if (!proof && client.dpopBoundAccessTokens) {
+      throw new OAuthError('invalid_dpop_proof', 400, 'this client must send a DPoP proof')
+    }
+    const response = await grant.handler({ body, client, request, ctx, jkt: proof?.jkt })
+    ctx.dpop.offerNonce(reply)
     ctx.metrics.tokensIssued.inc({ grant: grant.grantType, client_id: client.clientId })
     return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(response)
   })

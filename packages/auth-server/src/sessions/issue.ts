@@ -2,7 +2,7 @@
 import type { ServerContext } from '../context.js'
 import type { ClientRecord, UserRecord } from '../store/types.js'
 import { newFamilyId, sessionId } from '../tokens/refresh-token.js'
-import type { TokenResponse } from '../tokens/token-response.js'
+import { type TokenResponse, tokenType } from '../tokens/token-response.js'
 import { startSession } from './start.js'
 
 export interface UserTokenRequest {
@@ -19,6 +19,10 @@ export interface UserTokenRequest {
   /** Pre-chosen ids, so a reused authorization code can revoke exactly what it issued. */
   readonly fid?: string
   readonly jti?: string
+  /** The request's DPoP key: the access token is bound to it (`cnf.jkt`). */
+  readonly jkt?: string
+  /** Bind the session's refresh tokens to `jkt` too (public clients and browsers, RFC 9449 §5). */
+  readonly bindSession?: boolean
 }
 
 export interface UserTokens extends TokenResponse {
@@ -44,6 +48,7 @@ export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest)
       authTime: req.authTime,
       userAgent: req.userAgent,
       fid,
+      ...(req.jkt && (req.bindSession ?? req.client.public) ? { jkt: req.jkt } : {}),
     })
   }
   const issued = await ctx.signer.accessToken(
@@ -55,13 +60,14 @@ export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest)
       authTime: req.authTime,
       roles: req.user.roles,
       sid,
+      ...(req.jkt ? { jkt: req.jkt } : {}),
     },
     undefined,
     req.jti,
   )
   const response: TokenResponse = {
     access_token: issued.token,
-    token_type: 'Bearer',
+    token_type: tokenType(req.jkt),
     expires_in: issued.expiresIn,
     scope: req.scope.join(' '),
   }

@@ -15,6 +15,10 @@ export interface PasswordSignIn {
   readonly resources?: readonly string[]
   readonly ip: string
   readonly userAgent: string | undefined
+  /** The request's DPoP key: the access token is bound to it, and so is the session of a public client. */
+  readonly jkt?: string
+  /** Bind the session to `jkt` even for a confidential client (browser sessions). */
+  readonly bindSession?: boolean
 }
 
 /**
@@ -36,5 +40,6 @@ export async function signInWithPassword(ctx: ServerContext, input: PasswordSign
     authTime: Math.floor(ctx.now() / 1000),
     userAgent: input.userAgent,
     withSession: input.client.grantTypes.includes('refresh_token'),
+    ...(input.jkt ? { jkt: input.jkt, bindSession: input.bindSession ?? input.client.public } : {}),
   })
 }

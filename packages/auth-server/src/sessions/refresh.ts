@@ -1,6 +1,6 @@
 // One refresh of a session, shared by the refresh_token grant and POST /session/refresh.
 import type { ServerContext } from '../context.js'
-import { InvalidGrant, InvalidScope, InvalidTarget } from '../errors.js'
+import { InvalidGrant, InvalidScope, InvalidTarget, OAuthError } from '../errors.js'
 import type { ClientRecord } from '../store/types.js'
 import {
   hashRefreshToken,
@@ -10,7 +10,7 @@ import {
   sessionId,
   successorOf,
 } from '../tokens/refresh-token.js'
-import type { TokenResponse } from '../tokens/token-response.js'
+import { type TokenResponse, tokenType } from '../tokens/token-response.js'
 
 export const INVALID_REFRESH = 'refresh token is invalid, expired or revoked'
 
@@ -23,6 +23,8 @@ export interface RefreshRequest {
   readonly resources?: readonly string[]
   /** For the security event's log line. */
   readonly reqId: string
+  /** The request's DPoP key: needed for a bound session; binds the new access token. */
+  readonly jkt?: string
 }
 
 export interface Refreshed extends TokenResponse {
@@ -58,6 +60,7 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
     graceMs: ctx.config.refreshReuseGrace * 1000,
     ...(req.scope ? { scope: req.scope } : {}),
     ...(resources.length > 0 ? { audience: resources } : {}),
+    ...(req.jkt ? { jkt: req.jkt } : {}),
   })
   ctx.metrics.refreshes.inc({ outcome: result.outcome })
 
@@ -96,6 +99,9 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
       }
       throw new InvalidGrant(INVALID_REFRESH)
     }
+    case 'wrong_key':
+      // A bound refresh token without a proof by its key: refused, and nothing spent or revoked.
+      throw new OAuthError('invalid_dpop_proof', 400, 'the refresh token is bound to another DPoP key')
     case 'wrong_client':
       throw new InvalidGrant('refresh token was issued to another client')
     case 'invalid_scope':
@@ -124,10 +130,11 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
     authTime: session.authTime,
     roles: session.user.roles,
     sid: sessionId(presented.fid),
+    ...(req.jkt ? { jkt: req.jkt } : {}),
   })
   const response: Refreshed = {
     access_token: issued.token,
-    token_type: 'Bearer',
+    token_type: tokenType(req.jkt),
     expires_in: issued.expiresIn,
     scope: scope.join(' '),
     refresh_token: refresh,

@@ -14,6 +14,8 @@ export interface SessionStart {
   readonly userAgent: string | undefined
   /** A family id chosen in advance (authorization codes record it before the exchange). */
   readonly fid?: string
+  /** Bind the session to this DPoP key. */
+  readonly jkt?: string
 }
 
 /**
@@ -39,6 +41,7 @@ export async function startSession(
     idleTtlMs: ctx.config.refreshIdleTtl * 1000,
     absoluteTtlMs: ctx.config.refreshAbsoluteTtl * 1000,
     ...(userAgent ? { userAgent } : {}),
+    ...(start.jkt ? { jkt: start.jkt } : {}),
   })
   ctx.metrics.sessionsStarted.inc({ client_id: start.client.clientId })
   return { token: refresh.token, expiresAt }

@@ -32,6 +32,8 @@ export interface ClientRecord {
   readonly audiences: readonly string[]
   readonly redirectUris: readonly string[]
   readonly allowedOrigins: readonly string[]
+  /** RFC 9449 §5.2: every token request of this client must carry a DPoP proof. */
+  readonly dpopBoundAccessTokens?: boolean
   readonly createdAt: number
 }
 
@@ -49,6 +51,8 @@ export interface NewSession {
   readonly now: number
   readonly idleTtlMs: number
   readonly absoluteTtlMs: number
+  /** The DPoP key (thumbprint) the session's refresh tokens are bound to: refreshed only with proofs by it. */
+  readonly jkt?: string
   /** See {@link RotateRequest.deadline}. */
   readonly deadline?: number
 }
@@ -68,6 +72,8 @@ export interface RotateRequest {
   /** A narrower scope for this access token; must be a subset of the session's. */
   readonly scope?: readonly string[]
   readonly audience?: readonly string[]
+  /** The thumbprint of the DPoP proof's key, when the request had one: a bound session needs its own key. */
+  readonly jkt?: string
   /**
    * Wall-clock epoch ms after which the store must not apply this write: a caller that has given up waiting (and
    * answered 503) must find nothing changed, however late a stalled backend gets to the command. The Redis store
@@ -96,7 +102,10 @@ export type RotateResult =
       readonly session: RefreshedSession
     }
   | { readonly outcome: 'reuse'; readonly clientId: string }
-  | { readonly outcome: 'invalid' | 'wrong_client' | 'disabled' | 'invalid_scope' | 'invalid_target' }
+  /** `wrong_key`: the session is DPoP-bound and the request had no proof by its key; nothing changed. */
+  | {
+      readonly outcome: 'invalid' | 'wrong_client' | 'disabled' | 'invalid_scope' | 'invalid_target' | 'wrong_key'
+    }
 
 /** A live session as listed to its user (never token material). */
 export interface SessionInfo {
@@ -132,6 +141,8 @@ export interface AuthorizationCode {
   /** Chosen at authorization, so a reused code can revoke exactly what it issued. */
   readonly fid: string
   readonly jti: string
+  /** RFC 9449 §10 `dpop_jkt`: only a token request with a proof by this key may redeem the code. */
+  readonly dpopJkt?: string
 }
 
 export type RedeemResult =
@@ -139,6 +150,8 @@ export type RedeemResult =
   | { readonly outcome: 'invalid' }
   /** The code was issued to another client: nothing changed, so only its rightful owner can spend it. */
   | { readonly outcome: 'wrong_client' }
+  /** The code is bound to a DPoP key (`dpop_jkt`) the request did not prove: nothing changed. */
+  | { readonly outcome: 'wrong_key' }
 
 /** Failed authentications counted against one subject (a username, a client IP). */
 export interface FailureState {
@@ -253,7 +266,10 @@ export interface Store {
    * Redeems a code once, for the client it was issued to; its later redemptions report `reused`, another client's
    * `wrong_client` (and change nothing). `deadline`: as {@link RotateRequest.deadline}.
    */
-  redeemCode(codeHash: string, clientId: string, deadline?: number): Promise<RedeemResult>
+  redeemCode(codeHash: string, clientId: string, deadline?: number, jkt?: string): Promise<RedeemResult>
+
+  /** Remembers a DPoP proof id for `ttlMs`; false when it was already there (a replayed proof, on any instance). */
+  claimProofId(id: string, ttlMs: number): Promise<boolean>
 
   /** Counts a failed authentication; locks the subject when the policy says so. */
   recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState>

@@ -15,6 +15,8 @@ export interface AccessTokenInput {
   readonly roles?: readonly string[]
   /** The session (its public id) a user's token belongs to, so it can be revoked with it. */
   readonly sid?: string
+  /** RFC 9449: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  readonly jkt?: string
 }
 
 export interface IssuedAccessToken {
@@ -91,6 +93,7 @@ export class TokenSigner {
     }
     if (input.authTime !== undefined) claims.auth_time = input.authTime
     if (input.sid !== undefined) claims.sid = input.sid
+    if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt }
     if (input.roles !== undefined && input.roles.length > 0) claims.roles = input.roles
     const token = await signJwt(claims, { typ: 'at+jwt', kid }, privateKey)
     return { token, jti, exp, expiresIn: ttl }

@@ -254,7 +254,11 @@ t.test('logout-all ends every session of the user, password-grant sessions inclu
 t.test('session management needs a user access token of this server', async (t) => {
   const none = await app.inject({ url: '/session' })
   t.equal(none.statusCode, 401)
-  t.equal(none.headers['www-authenticate'], `Bearer realm="${ISSUER}"`)
+  t.equal(
+    none.headers['www-authenticate'],
+    `Bearer realm="${ISSUER}", DPoP realm="${ISSUER}", algs="ES256 ES384 EdDSA RS256 PS256"`,
+    'a bare Bearer challenge, and DPoP offered beside it',
+  )
   const junk = await app.inject({ url: '/session', headers: { authorization: 'Bearer x.y.z' } })
   t.equal(junk.statusCode, 401)
   t.match(junk.headers['www-authenticate'], /error="invalid_token"/)

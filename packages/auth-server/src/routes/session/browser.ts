@@ -76,8 +76,11 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
     allowClientOrigin(request, reply, client)
     if (!client.grantTypes.includes('password'))
       throw new UnauthorizedClient('this client may not sign users in directly')
+    // A browser session with a DPoP proof is bound to the page's key: its cookie refreshes only with that key.
+    const proof = await ctx.dpop.check(request, '/session/login')
     const { refresh_token, sessionExpiresAt, ...rest } = await signInWithPassword(ctx, {
       client,
+      ...(proof ? { jkt: proof.jkt, bindSession: true } : {}),
       username: body.username,
       password: body.password,
       scope: body.scope,
@@ -86,6 +89,7 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
     })
     if (refresh_token && sessionExpiresAt) setSession(reply, client.clientId, refresh_token, sessionExpiresAt)
     ctx.metrics.tokensIssued.inc({ grant: 'session_login', client_id: client.clientId })
+    ctx.dpop.offerNonce(reply)
     return reply.header('cache-control', 'no-store').send(rest)
   })
 
@@ -102,16 +106,19 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
       requireAllowedOrigin(request.headers.origin, session.client)
       allowClientOrigin(request, reply, session.client)
       try {
+        const proof = await ctx.dpop.check(request, '/session/refresh')
         const { refresh_token, sessionExpiresAt, ...rest } = await refreshSession(ctx, {
           token: session.token,
           client: session.client,
           reqId: request.id,
+          ...(proof ? { jkt: proof.jkt } : {}),
         })
+        ctx.dpop.offerNonce(reply)
         setSession(reply, session.client.clientId, refresh_token, sessionExpiresAt)
         return reply.header('cache-control', 'no-store').send(rest)
       } catch (err) {
-        // A dead session's cookie is useless: drop it. Anything else (store down) leaves it for a retry.
-        if (err instanceof OAuthError && err.status < 500) clearSession(reply)
+        // A dead session's cookie is useless: drop it. Anything else (store down, a proof to redo) leaves it.
+        if (err instanceof OAuthError && err.code === 'invalid_grant') clearSession(reply)
         throw err
       }
     },

@@ -52,6 +52,7 @@ export class MemoryStore implements Store {
   >()
   readonly #codes = new Map<string, { code: AuthorizationCode; used: boolean; expiresAt: number }>()
   readonly #rates = new Map<string, { count: number; resetAt: number }>()
+  readonly #proofIds = new Map<string, number>()
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -81,6 +82,7 @@ export class MemoryStore implements Store {
     for (const [key, entry] of this.#failures) if (entry.expiresAt <= now) this.#failures.delete(key)
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
     for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
+    for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
   }
 
   /** The same contract as Redis: a write whose caller has stopped waiting is not applied. */
@@ -160,11 +162,12 @@ export class MemoryStore implements Store {
     this.#codes.set(codeHash, { code: clone(code), used: false, expiresAt })
   }
 
-  async redeemCode(codeHash: string, clientId: string, deadline?: number): Promise<RedeemResult> {
+  async redeemCode(codeHash: string, clientId: string, deadline?: number, jkt?: string): Promise<RedeemResult> {
     this.#checkDeadline(deadline)
     const entry = this.#codes.get(codeHash)
     if (!entry || entry.expiresAt <= this.now()) return { outcome: 'invalid' }
     if (entry.code.clientId !== clientId) return { outcome: 'wrong_client' }
+    if (entry.code.dpopJkt !== undefined && entry.code.dpopJkt !== jkt) return { outcome: 'wrong_key' }
     const outcome = entry.used ? 'reused' : 'ok'
     entry.used = true
     return { outcome, code: clone(entry.code) }
@@ -194,6 +197,14 @@ export class MemoryStore implements Store {
 
   async clearFailures(key: string): Promise<void> {
     this.#failures.delete(key)
+  }
+
+  async claimProofId(id: string, ttlMs: number): Promise<boolean> {
+    const now = this.now()
+    const until = this.#proofIds.get(id)
+    if (until !== undefined && until > now) return false
+    this.#proofIds.set(id, now + ttlMs)
+    return true
   }
 
   async countRequest(key: string, windowMs: number): Promise<RateCount> {

@@ -19,6 +19,7 @@ interface Family {
   readonly createdAt: number
   readonly absoluteAt: number
   readonly userAgent?: string
+  readonly jkt?: string
   current: string
   previous?: string
   rotatedAt?: number
@@ -83,6 +84,7 @@ export class MemorySessions {
       lastUsedAt: session.now,
       expiresAt,
       ...(session.userAgent ? { userAgent: session.userAgent } : {}),
+      ...(session.jkt ? { jkt: session.jkt } : {}),
     })
     const index = this.#sessions.get(session.sub) ?? new Set<string>()
     index.add(session.fid)
@@ -98,6 +100,9 @@ export class MemorySessions {
       this.#drop(request.sub, request.fid)
       return { outcome: 'invalid' }
     }
+    // A bound session answers only proofs by its key — before reuse detection, so someone holding an old token but
+    // not the key can neither refresh nor end the session.
+    if (family.jkt !== undefined && family.jkt !== request.jkt) return { outcome: 'wrong_key' }
     const isCurrent = request.presentedHash === family.current
     const isParent =
       family.previous !== undefined &&

@@ -30,6 +30,7 @@ export const keys = {
   code: (codeHash: string) => `code:${codeHash}`,
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,
+  proofId: (hash: string) => `dpop:${hash}`,
   /** Written once into a store that holds data; its absence means the data is gone. */
   marker: () => 'meta:marker',
 }
@@ -82,6 +83,7 @@ export function encodeClient(client: ClientRecord): string {
     audiences: client.audiences,
     redirect_uris: client.redirectUris,
     allowed_origins: client.allowedOrigins,
+    ...(client.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
     created_at: client.createdAt,
   })
 }
@@ -99,6 +101,7 @@ export function decodeClient(json: string): ClientRecord {
     createdAt: Number(raw.created_at),
     ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
+    ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
   }
 }
 
@@ -143,6 +146,7 @@ export function decodeRotate(sub: string, reply: string[]): RotateResult | { rea
     case 'disabled':
     case 'invalid_scope':
     case 'invalid_target':
+    case 'wrong_key':
     case 'late':
       return { outcome }
     default:

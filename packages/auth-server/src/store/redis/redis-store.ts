@@ -1,5 +1,5 @@
 // The production store: Redis (standalone or Cluster) via ioredis, atomic operations as Lua scripts.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { StoreUnavailableError } from '../../errors.js'
 import {
   type AuthorizationCode,
@@ -166,6 +166,7 @@ export class RedisStore implements Store {
         idleTtlMs: session.idleTtlMs,
         absoluteTtlMs: session.absoluteTtlMs,
         deadline: this.backend.deadline(session.deadline),
+        jkt: session.jkt ?? '',
       },
     })
     if (reply === 'late') throw new StoreUnavailableError('Redis reached the new session after its deadline')
@@ -187,6 +188,7 @@ export class RedisStore implements Store {
         scope: request.scope?.join(' ') ?? '',
         audience: request.audience?.join(' ') ?? '',
         deadline: this.backend.deadline(request.deadline),
+        jkt: request.jkt ?? '',
       },
     })
     const result = decodeRotate(request.sub, reply)
@@ -231,17 +233,25 @@ export class RedisStore implements Store {
     await this.run(async () => {
       await this.redis
         .multi()
-        .hset(keys.code(codeHash), 'd', JSON.stringify(code), 'c', code.clientId)
+        .hset(
+          keys.code(codeHash),
+          'd',
+          JSON.stringify(code),
+          'c',
+          code.clientId,
+          ...(code.dpopJkt ? ['j', code.dpopJkt] : []),
+        )
         .pexpireat(keys.code(codeHash), expiresAt)
         .exec()
     })
   }
 
-  async redeemCode(codeHash: string, clientId: string, deadline?: number): Promise<RedeemResult> {
+  async redeemCode(codeHash: string, clientId: string, deadline?: number, jkt?: string): Promise<RedeemResult> {
     const [outcome, data] = await this.backend.script<string[], 'redeemCode'>('redeemCode', {
       keys: { code: keys.code(codeHash) },
-      args: { clientId, deadline: this.backend.deadline(deadline) },
+      args: { clientId, deadline: this.backend.deadline(deadline), jkt: jkt ?? '' },
     })
+    if (outcome === 'wrong_key') return { outcome }
     if (outcome === 'late') throw new StoreUnavailableError('Redis reached the code after its deadline')
     if ((outcome === 'ok' || outcome === 'reused') && data) {
       return { outcome, code: JSON.parse(data) as AuthorizationCode }
@@ -267,6 +277,11 @@ export class RedisStore implements Store {
 
   async clearFailures(key: string): Promise<void> {
     await this.run(() => this.redis.del(keys.failures(key)))
+  }
+
+  async claimProofId(id: string, ttlMs: number): Promise<boolean> {
+    const hash = createHash('sha256').update(id).digest('base64url').slice(0, 32)
+    return this.run(async () => (await this.redis.set(keys.proofId(hash), '1', 'PX', ttlMs, 'NX')) === 'OK')
   }
 
   async countRequest(key: string, windowMs: number): Promise<RateCount> {

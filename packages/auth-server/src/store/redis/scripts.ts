@@ -35,6 +35,7 @@ export const SCRIPTS = {
       'idleTtlMs',
       'absoluteTtlMs',
       'deadline',
+      'jkt',
     ],
   ),
   deleteIfEqual: spec('delete-if-equal', ['key'], ['expected']),
@@ -42,7 +43,7 @@ export const SCRIPTS = {
   listSessions: spec('list-sessions', ['user', 'familyPrefix'], ['now']),
   recordRevocation: spec('record-revocation', ['log', 'denial'], ['at', 'until', 'retentionMs', 'entry']),
   recordFailure: spec('record-failure', ['counter'], ['now', 'windowMs', 'maxFailures', 'lockoutMs']),
-  redeemCode: spec('redeem-code', ['code'], ['clientId', 'deadline']),
+  redeemCode: spec('redeem-code', ['code'], ['clientId', 'deadline', 'jkt']),
   revokeSession: spec('revoke-session', ['family', 'user'], ['fid']),
   revokeUserSessions: spec('revoke-user-sessions', ['user', 'familyPrefix'], []),
   rotateRefresh: spec(
@@ -60,6 +61,7 @@ export const SCRIPTS = {
       'scope',
       'audience',
       'deadline',
+      'jkt',
     ],
   ),
 } as const

@@ -19,6 +19,7 @@
   ARGV[9]  idle ttl          (ms)
   ARGV[10] absolute ttl      (ms)
   ARGV[11] deadline          (ms, Redis clock): past it, nothing is written
+  ARGV[12] DPoP thumbprint   the session is bound to ('' = not bound)
 
   Output: the session's expiry (ms), or 'late' when the deadline had passed
 ]]
@@ -36,6 +37,7 @@ redis.call('HSET', KEYS[1],
   'h', ARGV[2], 'c', ARGV[3], 's', ARGV[4], 'a', ARGV[5], 't', ARGV[6],
   'ca', now, 'lu', now, 'ab', absolute)
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'ua', ARGV[7]) end
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'k', ARGV[12]) end
 redis.call('PEXPIREAT', KEYS[1], expires)
 
 local fields = redis.call('HGETALL', KEYS[2])

@@ -16,6 +16,7 @@
   ARGV[9]  requested scope ('' = the session's), must be a subset
   ARGV[10] requested audience ('' = the session's), must be a subset
   ARGV[11] deadline (ms, Redis clock): past it, nothing is written
+  ARGV[12] thumbprint of the request's DPoP key ('' = no proof)
 
   Output: { outcome, ... }
     {'rotated', scope, audience, auth_time, expires, roles, username, name, email, email_verified, picture}
@@ -25,6 +26,7 @@
     {'wrong_client'}              the token belongs to another client; nothing changed
     {'disabled'}                  the user is disabled or gone; the family was revoked
     {'invalid_scope'} / {'invalid_target'}   nothing changed
+    {'wrong_key'}                 the session is DPoP-bound to another key; nothing changed
     {'late'}                      the deadline had passed; nothing changed
 ]]
 -- A caller that timed out has answered 503: applying the write now would change what it was told failed.
@@ -33,9 +35,9 @@ if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(
   return {'late'}
 end
 
-local f = redis.call('HMGET', KEYS[1], 'h', 'c', 's', 'a', 't', 'ab', 'p', 'r', 'e')
-local current, client, scope, audience, auth_time, absolute, previous, rotated, sealed =
-  f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]
+local f = redis.call('HMGET', KEYS[1], 'h', 'c', 's', 'a', 't', 'ab', 'p', 'r', 'e', 'k')
+local current, client, scope, audience, auth_time, absolute, previous, rotated, sealed, jkt =
+  f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10]
 if not current then return {'invalid'} end
 
 local now = tonumber(ARGV[6])
@@ -48,6 +50,10 @@ if now >= tonumber(absolute) then
   revoke()
   return {'invalid'}
 end
+
+-- A bound session answers only proofs by its key — before reuse detection, so someone holding an old token but not
+-- the key can neither refresh nor end the session.
+if jkt and jkt ~= ARGV[12] then return {'wrong_key'} end
 
 local presented = ARGV[2]
 local is_current = presented == current
