@@ -4,38 +4,10 @@ import * as oauth from 'oauth4webapi'
 import t from 'tap'
 import { startE2e } from '../support/e2e.js'
 import { ALICE, SPA } from '../support/fixtures.js'
+import { submitLoginForm } from '../support/login-form.js'
 
 const issuer = new URL((await startE2e(t, { redis: false, audience: 'https://notes.example' })).issuer)
 const insecure = { [oauth.allowInsecureRequests]: true }
-
-/** What a browser does with the sign-in page: keep the cookie, post the form with the hidden fields. */
-async function submitLoginForm(authorizationUrl: URL, username: string, password: string): Promise<URL> {
-  const page = await fetch(authorizationUrl, { redirect: 'manual' })
-  if (page.status !== 200) throw new Error(`sign-in page: ${page.status}`)
-  const html = await page.text()
-  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
-  const fields = new URLSearchParams()
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields.append(
-      m[1] as string,
-      (m[2] as string)
-        .replace(/&amp;/g, '&')
-        .replace(/&quot;/g, '"')
-        .replace(/&#39;/g, "'"),
-    )
-  }
-  fields.set('username', username)
-  fields.set('password', password)
-  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] as string
-  const res = await fetch(action, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: fields,
-  })
-  if (res.status !== 303) throw new Error(`sign-in: ${res.status}`)
-  return new URL(res.headers.get('location') as string)
-}
 
 t.test('authorization code + PKCE, ID token with nonce, userinfo, refresh', async (t) => {
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure))

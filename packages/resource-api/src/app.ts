@@ -1,5 +1,5 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
-import { createVerifier, tollgate, type Verifier } from '@tollgate/shared'
+import { createVerifier, dpopNonces, tollgate, type Verifier } from '@tollgate/shared'
 import { corsHook, lazyDocs, routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
@@ -64,6 +64,13 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
       audience: config.audience,
       ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
       jwks: { maxAgeMs: config.jwksMaxAgeMs, cooldownMs: config.jwksCooldownMs, timeoutMs: config.jwksTimeoutMs },
+      dpop: config.dpop
+        ? {
+            ...(config.dpopNonceRequired
+              ? { nonces: dpopNonces(config.dpopNonceKey ? { key: config.dpopNonceKey } : {}) }
+              : {}),
+          }
+        : false,
       ...(config.revocationEvents === 'off'
         ? {}
         : {
@@ -114,6 +121,11 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
             bearerFormat: 'JWT',
             description: `An access token from ${config.issuer} for audience ${config.audience}`,
           },
+          dpop: {
+            type: 'http',
+            scheme: 'DPoP',
+            description: 'A DPoP-bound access token with a DPoP proof header (RFC 9449)',
+          },
         },
       },
     },
@@ -126,6 +138,7 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   await app.register(tollgate, {
     verifier,
     audience: config.audience,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     onReject: (err) => metrics.tokensRefused.inc({ code: err.code }),
   })
   routeLatency(app, metrics.observeRequest)

@@ -18,6 +18,22 @@ export interface ResourceConfig {
   readonly revocationEvents: 'off' | 'on' | URL
   /** Seconds of feed lag after which tokens are refused (503); undefined = keep serving. */
   readonly revocationMaxLag: number | undefined
+  /** Accept DPoP-bound tokens with their proofs (RFC 9449). */
+  readonly dpop: boolean
+  /** Require server nonces in DPoP proofs. */
+  readonly dpopNonceRequired: boolean
+  /** The key the nonces are derived from; every instance behind one name must share it. Default: random. */
+  readonly dpopNonceKey: Buffer | undefined
+  /** The public base URL clients address (DPoP `htu`), when a proxy rewrites scheme or host. */
+  readonly publicUrl: string | undefined
+}
+
+function nonceKeyOf(env: parse.Env): Buffer | undefined {
+  const raw = parse.text(env, 'DPOP_NONCE_KEY')
+  if (raw === undefined) return undefined
+  if (!/^[A-Za-z0-9_-]{43,}$/.test(raw))
+    throw new ConfigError('DPOP_NONCE_KEY', 'must be at least 32 bytes, base64url-encoded')
+  return Buffer.from(raw, 'base64url')
 }
 
 /** REVOCATION_EVENTS: on (default), off, or the events endpoint's URL (when the issuer's public URL is not reachable). */
@@ -48,6 +64,10 @@ export function loadConfig(env: parse.Env = process.env): ResourceConfig {
     jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT', 5, 1, 60, 'seconds') * 1000,
     revocationEvents: revocationEventsOf(env),
     revocationMaxLag: integer(env, 'REVOCATION_MAX_LAG', 0, 0, 86_400, 'seconds') || undefined,
+    dpop: parse.boolean(env, 'DPOP', true),
+    dpopNonceRequired: parse.oneOf(env, 'DPOP_NONCE', ['off', 'required'], 'off') === 'required',
+    dpopNonceKey: nonceKeyOf(env),
+    publicUrl: httpUrl(env, 'PUBLIC_URL', undefined),
   })
 }
 

@@ -1,7 +1,8 @@
 // RFC 6750 §3 answers for refused tokens: the WWW-Authenticate challenge and the JSON body beside it.
 import { InsufficientScopeError, type TollgateTokenError, UseDpopNonceError } from './errors.js'
 
-const quote = (value: string): string => value.replace(/[\\"]/g, '\\$&')
+/** A quoted-string value: backslash-escaped, and ASCII only (a header cannot carry anything else). */
+const quote = (value: string): string => value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')
 
 /**
  * The `WWW-Authenticate` value for an error (RFC 6750 §3).

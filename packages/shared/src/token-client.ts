@@ -239,7 +239,7 @@ export class TokenClient {
     for (let attempt = 0; attempt < 3; attempt++) {
       const token = await this.getTokenSet()
       const headers = new Headers(init.headers)
-      const dpop = token.tokenType.toLowerCase() === 'dpop' && this.#dpop
+      const dpop = token.tokenType.toLowerCase() === 'dpop' ? this.#dpop : undefined
       headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token.accessToken}`)
       if (dpop) headers.set('dpop', await dpop.proof(method, url, token.accessToken))
       const res = await this.#fetch(url, { ...init, method, headers })

@@ -3,7 +3,7 @@ import { type AccessTokenCheck, accessTokenCheck } from './access-token.js'
 import { bearerToken } from './bearer.js'
 import type { AccessTokenClaims } from './claims.js'
 import type { DpopNonces } from './dpop/nonce.js'
-import { type DpopAlgorithm, dpopProofCheck } from './dpop/proof.js'
+import { DPOP_ALGORITHMS, type DpopAlgorithm, dpopProofCheck } from './dpop/proof.js'
 import { memoryReplayGuard, type ReplayGuard } from './dpop/replay.js'
 import { InvalidDpopProofError, InvalidTokenError, TollgateTokenError } from './errors.js'
 import { discover, endpoint } from './lib/discovery.js'
@@ -275,7 +275,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         ...(dpop.maxAgeSec === undefined ? {} : { maxAgeSec: dpop.maxAgeSec }),
       })
     : undefined
-  const dpopAlgorithms = dpop ? [...(dpop.algorithms ?? ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'])] : []
+  const dpopAlgorithms = dpop ? [...(dpop.algorithms ?? DPOP_ALGORITHMS)] : []
 
   const verifyRequest = async (request: TokenRequest): Promise<AccessTokenClaims> => {
     const header = request.authorization
@@ -291,8 +291,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     })
     const claims = await verifyAny(token)
     if (claims.cnf === undefined) throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'the token is not DPoP-bound')
-    if (claims.cnf.jkt !== proof.jkt)
-      throw new InvalidDpopProofError('the DPoP proof is by another key than the token’s')
+    if (claims.cnf.jkt !== proof.jkt) throw new InvalidDpopProofError('the DPoP proof is by another key than the token')
     return claims
   }
 

@@ -33,7 +33,7 @@ t.test('no token: 401 with a bare Bearer realm challenge', async (t) => {
   t.equal(res.statusCode, 401)
   t.same(res.headers['www-authenticate'], [
     `Bearer realm="${AUDIENCE}"`,
-    `DPoP realm="${AUDIENCE}", algs="ES256 ES384 EdDSA RS256 PS256"`,
+    `DPoP realm="${AUDIENCE}", algs="ES256 ES384 EdDSA Ed25519 RS256 PS256"`,
   ])
 })
 
@@ -42,7 +42,7 @@ t.test('another scheme counts as no token', async (t) => {
   t.equal(res.statusCode, 401)
   t.same(res.headers['www-authenticate'], [
     `Bearer realm="${AUDIENCE}"`,
-    `DPoP realm="${AUDIENCE}", algs="ES256 ES384 EdDSA RS256 PS256"`,
+    `DPoP realm="${AUDIENCE}", algs="ES256 ES384 EdDSA Ed25519 RS256 PS256"`,
   ])
 })
 

@@ -48,7 +48,7 @@ async function presentedToken(
   if (!proof) throw new InvalidDpopProofError('no DPoP proof')
   const claims = await ctx.accessTokens.verify(token)
   if (!claims.cnf) throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'the token is not DPoP-bound')
-  if (claims.cnf.jkt !== proof.jkt) throw new InvalidDpopProofError('the DPoP proof is by another key than the token’s')
+  if (claims.cnf.jkt !== proof.jkt) throw new InvalidDpopProofError('the DPoP proof is by another key than the token')
   return claims
 }
 

@@ -199,7 +199,7 @@ t.test('browser sessions: the cookie is bound to the page’s key', async (t) =>
 
 t.test('metadata lists the DPoP algorithms', async (t) => {
   const metadata = (await app.inject({ url: '/.well-known/oauth-authorization-server' })).json()
-  t.same(metadata.dpop_signing_alg_values_supported, ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'])
+  t.same(metadata.dpop_signing_alg_values_supported, ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'])
 })
 
 t.test('DPOP_NONCE=required: use_dpop_nonce with a DPoP-Nonce, then accepted with it', async (t) => {

@@ -256,7 +256,7 @@ t.test('session management needs a user access token of this server', async (t) 
   t.equal(none.statusCode, 401)
   t.equal(
     none.headers['www-authenticate'],
-    `Bearer realm="${ISSUER}", DPoP realm="${ISSUER}", algs="ES256 ES384 EdDSA RS256 PS256"`,
+    `Bearer realm="${ISSUER}", DPoP realm="${ISSUER}", algs="ES256 ES384 EdDSA Ed25519 RS256 PS256"`,
     'a bare Bearer challenge, and DPoP offered beside it',
   )
   const junk = await app.inject({ url: '/session', headers: { authorization: 'Bearer x.y.z' } })

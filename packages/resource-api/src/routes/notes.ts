@@ -13,7 +13,7 @@ const note = {
 } as const
 
 const errors = { 400: bearerError, 401: bearerError, 403: bearerError, 503: bearerError } as const
-const security = [{ bearer: [] }]
+const security: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }]
 const NO_ROLES: readonly string[] = Object.freeze([])
 
 export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, { notes }) => {

@@ -6,8 +6,8 @@ import { hasUniqueMembers } from '../lib/unique-members.js'
 import type { DpopNonces } from './nonce.js'
 import type { ReplayGuard } from './replay.js'
 
-/** The proof algorithms accepted: asymmetric only (RFC 9449 §4.3 step 5). */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'] as const
+/** The proof algorithms accepted: asymmetric only (RFC 9449 §4.3 step 5); EdDSA also by its RFC 9864 name. */
+export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const
 export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number]
 
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
@@ -26,6 +26,8 @@ const ALGORITHMS: Record<DpopAlgorithm, Algorithm> = {
   ES256: { kty: 'EC', crv: 'P-256', hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
   ES384: { kty: 'EC', crv: 'P-384', hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
   EdDSA: { kty: 'OKP', crv: 'Ed25519', hash: null },
+  // RFC 9864's fully specified name for the same (what WebCrypto clients such as oauth4webapi send).
+  Ed25519: { kty: 'OKP', crv: 'Ed25519', hash: null },
   RS256: { kty: 'RSA', hash: 'sha256' },
   // RSA_PKCS1_PSS_PADDING = 6; salt length = digest length (RFC 7518 §3.5).
   PS256: { kty: 'RSA', hash: 'sha256', options: { padding: 6, saltLength: 32 } },
