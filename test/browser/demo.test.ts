@@ -76,6 +76,38 @@ t.test('the refresh token is never readable by the page', async (t) => {
   t.equal(session?.domain, 'localhost', 'host-only')
 })
 
+t.test('DPoP: a token copied out of the page is useless elsewhere; the key cannot be exported', async (t) => {
+  // What a script injected into the page could read: the Authorization header of the page's own API call.
+  const sent = tab1.waitForRequest((req) => req.url().startsWith(`${stack.apiUrl}/v1/notes`))
+  await tab1.reload()
+  await tab1.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
+  const request = await sent
+  const authorization = (await request.allHeaders()).authorization as string
+  t.match(authorization, /^DPoP /, 'the page sends its token with the DPoP scheme')
+  t.ok((await request.allHeaders()).dpop, 'and a proof')
+  const token = authorization.slice(5)
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
+  t.type(claims.cnf?.jkt, 'string', 'the token is bound to the page’s key')
+  for (const header of [`DPoP ${token}`, `Bearer ${token}`]) {
+    const replayed = await fetch(`${stack.apiUrl}/v1/notes`, { headers: { authorization: header } })
+    t.equal(replayed.status, 401, `replayed from Node as ${header.split(' ')[0]}: refused`)
+  }
+  const replayedProof = await fetch(`${stack.apiUrl}/v1/notes`, {
+    headers: { authorization, dpop: (await request.allHeaders()).dpop as string },
+  })
+  t.equal(replayedProof.status, 401, 'even with the page’s own proof, replayed')
+  const exported = await tab1.evaluate(async () => {
+    const dpop = '/dpop.js'
+    const { keyPair } = (await import(dpop)) as { keyPair(): Promise<{ pair: CryptoKeyPair }> }
+    const { pair } = await keyPair()
+    return crypto.subtle.exportKey('jwk', pair.privateKey).then(
+      () => 'exported',
+      (err: Error) => err.name,
+    )
+  })
+  t.equal(exported, 'InvalidAccessError', 'the private key stays inside WebCrypto')
+})
+
 t.test('past ACCESS_TOKEN_TTL the page keeps working through a silent refresh', async (t) => {
   const before = refreshes.length
   await tab1.waitForTimeout((ACCESS_TOKEN_TTL + 1) * 1000)

@@ -1,4 +1,6 @@
-// The demo's auth client: access token in memory, one refresh in flight at a time, silent refresh on expiry or 401.
+// The demo's auth client: access token in memory, bound to the page's DPoP key; one refresh in flight at a time,
+// silent refresh on expiry or 401.
+import { fetchWithProof, thumbprint } from './dpop.js'
 
 let config
 let accessToken = null
@@ -26,9 +28,10 @@ function accept(tokens) {
 export const identity = () => idClaims
 export const signedIn = () => accessToken !== null
 
+/** A POST to the auth server's session endpoints, with the cookie and a DPoP proof (which binds the session). */
 async function authPost(path, body) {
   const { authUrl } = await loadConfig()
-  return fetch(`${authUrl}${path}`, {
+  return fetchWithProof(`${authUrl}${path}`, {
     method: 'POST',
     credentials: 'include',
     headers: body ? { 'content-type': 'application/json' } : {},
@@ -69,7 +72,7 @@ export function refresh() {
 /** Fetch with the access token, refreshing it first when it is about to expire and once more on a 401. */
 export async function authorized(url, init = {}) {
   if (!accessToken || Date.now() > expiresAt - 1000) await refresh()
-  const call = () => fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${accessToken}` } })
+  const call = () => fetchWithProof(url, init, accessToken)
   let res = await call()
   if (res.status === 401) {
     await refresh()
@@ -115,6 +118,8 @@ export async function startCodeFlow() {
     nonce,
     code_challenge: challenge,
     code_challenge_method: 'S256',
+    // RFC 9449 §10: only this page's key may redeem the code.
+    dpop_jkt: await thumbprint(),
   }).toString()
   location.assign(url.href)
 }
@@ -126,7 +131,7 @@ export async function finishCodeFlow(params) {
   if (params.get('error')) throw new Error(params.get('error_description') || params.get('error'))
   if (!saved || params.get('state') !== saved.state) throw new Error('state mismatch')
   if (params.get('iss') !== authUrl) throw new Error('unexpected issuer')
-  const res = await fetch(`${authUrl}/oauth/token`, {
+  const res = await fetchWithProof(`${authUrl}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({

@@ -106,7 +106,14 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
 
   if (config.corsOrigins.length > 0) {
     const origins = new Set(config.corsOrigins)
-    app.addHook('onRequest', corsHook({ allowed: (origin) => origins.has(origin) }))
+    app.addHook(
+      'onRequest',
+      corsHook({
+        allowed: (origin) => origins.has(origin),
+        headers: ['authorization', 'content-type', 'dpop'],
+        exposeHeaders: ['dpop-nonce', 'www-authenticate'],
+      }),
+    )
     app.options('*', async (_request, reply) => reply.code(204).send())
   }
   lazyDocs(app, {

@@ -30,6 +30,8 @@ async function corsPlugin(app: FastifyInstance, options: { origins: ClientOrigin
       },
       credentials: (request) => isSession(pathOf(request.url)),
       methods: ['GET', 'POST', 'DELETE'],
+      headers: ['authorization', 'content-type', 'dpop'],
+      exposeHeaders: ['dpop-nonce', 'www-authenticate'],
     }),
   )
   app.options('*', { schema: { hide: true } }, async (_request, reply) => reply.code(204).send())

@@ -16,6 +16,8 @@ export interface CorsPolicy {
   readonly credentials?: (request: FastifyRequest) => boolean
   readonly methods?: readonly string[]
   readonly headers?: readonly string[]
+  /** Response headers the page may read besides the safelisted ones (`DPoP-Nonce`, `WWW-Authenticate`). */
+  readonly exposeHeaders?: readonly string[]
   /** Seconds browsers may cache a preflight answer. Default 600. */
   readonly maxAge?: number
 }
@@ -34,8 +36,10 @@ export function corsHook(policy: CorsPolicy) {
   const methods = (policy.methods ?? ['GET', 'POST']).join(', ')
   const headers = (policy.headers ?? ['authorization', 'content-type']).join(', ')
   const maxAge = String(policy.maxAge ?? 600)
+  const expose = policy.exposeHeaders?.join(', ')
 
   const apply = (request: FastifyRequest, reply: FastifyReply, origin: string, done: HookHandlerDoneFunction) => {
+    if (expose) reply.header('access-control-expose-headers', expose)
     if (origin === '*') reply.header('access-control-allow-origin', '*')
     else {
       reply.header('access-control-allow-origin', origin).header('vary', 'Origin')

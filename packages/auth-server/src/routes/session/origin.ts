@@ -18,6 +18,7 @@ export function allowOrigin(reply: FastifyReply, origin: string): void {
   reply
     .header('access-control-allow-origin', origin)
     .header('access-control-allow-credentials', 'true')
+    .header('access-control-expose-headers', 'dpop-nonce, www-authenticate')
     .header('vary', 'Origin')
 }
 
