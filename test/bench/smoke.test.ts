@@ -30,6 +30,10 @@ t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', a
     'resource API following revocations',
     'revoke-to-deny p99 at 3 verifiers under load < 1000 ms',
     'memory per denial ≤ 200 bytes',
+    'resource API with DPoP (ES256, a fresh proof per request) ≥ 0.5× the bearer route',
+    'resource API with DPoP (EdDSA, a fresh proof per request) ≥ 0.5× the bearer route',
+    'client_credentials with DPoP ≥ 0.8× without',
+    'verifying one ES256 signature costs',
   ]) {
     t.match(stdout, goal, `reports: ${goal}`)
   }

@@ -15,7 +15,7 @@ export {
   normalizeHtu,
   type VerifiedProof,
 } from './dpop/proof.js'
-export { memoryReplayGuard, type ReplayGuard } from './dpop/replay.js'
+export { memoryReplayGuard, type RedisSetNx, type ReplayGuard, redisReplayGuard } from './dpop/replay.js'
 export {
   DiscoveryError,
   InsufficientScopeError,

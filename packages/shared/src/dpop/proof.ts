@@ -86,6 +86,22 @@ export interface VerifiedProof {
   readonly jti: string
 }
 
+/**
+ * Checks a signature on libuv's thread pool: a proof is signed afresh for every request, so this is the one
+ * signature a verifier cannot cache, and it runs beside the event loop rather than on it.
+ */
+function verifyInPool(spec: Algorithm, key: KeyObject, signed: Buffer, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      verifySignature(spec.hash, signed, { key, ...spec.options } as never, signature, (err, valid) =>
+        resolve(err === null && valid),
+      )
+    } catch {
+      resolve(false)
+    }
+  })
+}
+
 function decode(segment: string): Record<string, unknown> {
   const text = Buffer.from(segment, 'base64url').toString('utf8')
   if (!hasUniqueMembers(text)) throw new InvalidDpopProofError('the DPoP proof has duplicate members')
@@ -167,13 +183,8 @@ export function dpopProofCheck(options: DpopCheckOptions): (request: DpopRequest
     const spec = ALGORITHMS[alg]
     const signed = Buffer.from(`${h}.${p}`)
     const signature = Buffer.from(s, 'base64url')
-    let valid = false
-    try {
-      valid = verifySignature(spec.hash, signed, { key, ...spec.options } as never, signature)
-    } catch {
-      valid = false
-    }
-    if (!valid) throw new InvalidDpopProofError('the DPoP proof signature is invalid')
+    if (!(await verifyInPool(spec, key, signed, signature)))
+      throw new InvalidDpopProofError('the DPoP proof signature is invalid')
 
     const { jti, htm, htu, iat, ath } = claims
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {

@@ -35,3 +35,30 @@ export function memoryReplayGuard(options: { maxEntries?: number; now?: () => nu
     },
   }
 }
+
+/** The one Redis command the shared guard needs, as ioredis (and node-redis' legacy mode) spell it. */
+export interface RedisSetNx {
+  set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<string | null>
+}
+
+/**
+ * A guard shared by every instance of a service: each id is claimed with Redis `SET key 1 PX ttl NX`, so a proof
+ * replayed to another instance behind the same load balancer is refused too. A Redis error refuses the proof
+ * (fail closed: the client signs a new one), it never lets one through twice.
+ *
+ * @example
+ * import Redis from 'ioredis'
+ * createVerifier({ …, dpop: { replay: redisReplayGuard(new Redis(process.env.REDIS_URL), { prefix: 'orders:' }) } })
+ */
+export function redisReplayGuard(redis: RedisSetNx, options: { prefix?: string } = {}): ReplayGuard {
+  const prefix = `${options.prefix ?? ''}dpop-jti:`
+  return {
+    async claim(id, ttlMs) {
+      try {
+        return (await redis.set(prefix + id, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX')) === 'OK'
+      } catch {
+        return false
+      }
+    },
+  }
+}
