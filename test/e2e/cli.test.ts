@@ -209,3 +209,70 @@ t.test('mistakes get one clear line and a non-zero exit code', async (t) => {
   t.equal(down.code, 1)
   t.match(down.stderr, /^tollgate: /)
 })
+
+t.test('clients add --exchange-from/--exchange-to: a client that exchanges user tokens (RFC 8693)', async (t) => {
+  const added = await json([
+    'clients',
+    'add',
+    'orders-edge',
+    '--grant',
+    'client_credentials',
+    '--scope',
+    'orders:read',
+    '--audience',
+    AUDIENCE,
+    '--exchange-from',
+    AUDIENCE,
+    '--exchange-to',
+    'https://stock.example',
+  ])
+  t.ok(added.grant_types.includes('urn:ietf:params:oauth:grant-type:token-exchange'), 'the flags imply the grant')
+  t.same(added.token_exchange, { subject_audiences: [AUDIENCE], audiences: ['https://stock.example'] })
+  const user = await login('alice', ALICE_PASSWORD)
+  const exchanged = await tokenRequest(
+    tokenUrl,
+    {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      subject_token: user.body.access_token as string,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    },
+    { id: 'orders-edge', secret: added.client_secret },
+  )
+  t.equal(exchanged.status, 200, JSON.stringify(exchanged.body))
+  const claims = JSON.parse(
+    Buffer.from((exchanged.body.access_token as string).split('.')[1] as string, 'base64url').toString(),
+  )
+  t.match(claims, { aud: 'https://stock.example', act: { sub: 'orders-edge' }, client_id: 'orders-edge' })
+
+  const listed = (await json(['clients', 'list'])).find((c: { client_id: string }) => c.client_id === 'orders-edge')
+  t.same(listed.exchange_to, ['https://stock.example'])
+
+  const bad = await cli([
+    'clients',
+    'add',
+    'bad-edge',
+    '--grant',
+    'client_credentials',
+    '--audience',
+    AUDIENCE,
+    '--exchange-from',
+    AUDIENCE,
+    '--exchange-to',
+    'stock',
+  ])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /token_exchange\.audiences: "stock" is not an absolute URI/)
+  const half = await cli([
+    'clients',
+    'add',
+    'half-edge',
+    '--grant',
+    'client_credentials',
+    '--audience',
+    AUDIENCE,
+    '--exchange-from',
+    AUDIENCE,
+  ])
+  t.equal(half.code, 1)
+  t.match(half.stderr, /token_exchange\.audiences must list at least one resource URI/)
+})

@@ -8,6 +8,12 @@ export const READER = { id: 'reader-svc', secret: 'reader-secret-0123456789abcde
 export const WEB = { id: 'web-app' }
 export const SPA = { id: 'spa', redirectUri: 'https://spa.example/callback' }
 export const BFF = { id: 'web-bff', secret: 'bff-secret-0123456789abcdef0123456789abcdef0123' }
+/** Token exchange: the gateway calls orders as the user, orders calls the API (the fixtures' audience) as the user. */
+export const GATEWAY_AUD = 'https://gateway.internal'
+export const ORDERS_AUD = 'https://orders.internal'
+export const GATEWAY = { id: 'gateway-svc', secret: 'gateway-secret-0123456789abcdef0123456789abcdef' }
+export const ORDERS = { id: 'orders-api', secret: 'orders-api-secret-0123456789abcdef0123456789abcdef' }
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 export const ALICE = { username: 'alice', password: 'alice-password-123' }
 export const BOB = { username: 'bob', password: 'bob-password-4567' }
 
@@ -56,7 +62,23 @@ export async function bootstrapDir(audience: string): Promise<{ dir: string; fil
           client_secret: BFF.secret,
           grant_types: ['password', 'refresh_token'],
           scopes: ['openid', 'profile', 'email', 'notes:read', 'notes:write'],
-          audiences: [audience],
+          audiences: [audience, GATEWAY_AUD],
+        },
+        {
+          client_id: GATEWAY.id,
+          client_secret: GATEWAY.secret,
+          grant_types: ['client_credentials', TOKEN_EXCHANGE],
+          scopes: ['notes:read', 'notes:write'],
+          audiences: [GATEWAY_AUD],
+          token_exchange: { subject_audiences: [GATEWAY_AUD], audiences: [ORDERS_AUD] },
+        },
+        {
+          client_id: ORDERS.id,
+          client_secret: ORDERS.secret,
+          grant_types: ['client_credentials', TOKEN_EXCHANGE],
+          scopes: ['notes:read'],
+          audiences: [ORDERS_AUD],
+          token_exchange: { subject_audiences: [ORDERS_AUD], audiences: [audience] },
         },
       ],
       users: [

@@ -51,6 +51,16 @@ function canonicalBase64url(segment: string): boolean {
   return (last & (rest === 2 ? 0b1111 : 0b11)) === 0
 }
 
+/** The deepest `act` nesting accepted: a delegation chain longer than this is not a chain a service should trust. */
+export const MAX_ACTOR_DEPTH = 8
+
+/** RFC 8693 §4.1: an object with a string `sub`, and optionally a nested actor of the same shape. */
+function isActor(value: unknown, depth: number): boolean {
+  if (depth >= MAX_ACTOR_DEPTH || typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const { sub, act } = value as { sub?: unknown; act?: unknown }
+  return typeof sub === 'string' && sub.length > 0 && (act === undefined || isActor(act, depth + 1))
+}
+
 function checkClaimTypes(claims: Record<string, unknown>): AccessTokenClaims {
   const bad = (name: string): never => {
     throw new InvalidTokenError('ERR_TOKEN_CLAIM', `"${name}" claim has the wrong type`)
@@ -66,6 +76,7 @@ function checkClaimTypes(claims: Record<string, unknown>): AccessTokenClaims {
     const cnf = claims.cnf as { jkt?: unknown } | null
     if (typeof cnf !== 'object' || cnf === null || typeof cnf.jkt !== 'string') bad('cnf')
   }
+  if (claims.act !== undefined && !isActor(claims.act, 0)) bad('act')
   if (claims.roles !== undefined) {
     if (!Array.isArray(claims.roles) || claims.roles.some((r) => typeof r !== 'string')) bad('roles')
   }

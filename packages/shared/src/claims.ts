@@ -20,6 +20,15 @@ export interface AccessTokenClaims {
   readonly roles?: readonly string[]
   /** RFC 9449 §6: the thumbprint of the DPoP key the token is bound to; it is only usable with proofs by that key. */
   readonly cnf?: { readonly jkt: string }
+  /** RFC 8693 §4.1: who is acting for `sub` after a token exchange; `act.act` is who acted before them. */
+  readonly act?: ActorClaim
+  readonly [claim: string]: unknown
+}
+
+/** An RFC 8693 `act` claim: the actor's `sub` (a client_id at Tollgate) and, nested, the actor before it. */
+export interface ActorClaim {
+  readonly sub: string
+  readonly act?: ActorClaim
   readonly [claim: string]: unknown
 }
 
@@ -29,6 +38,13 @@ export interface AuthContext {
   readonly subject: string
   readonly clientId: string
   readonly scopes: ReadonlySet<string>
+  /**
+   * After a token exchange, the service acting for `subject` (the current actor, `act.sub`); undefined for a token
+   * the subject's own client obtained.
+   */
+  readonly actor: string | undefined
+  /** Every actor, the current one first, back to the first service that exchanged the subject's token. */
+  readonly actorChain: readonly string[]
   /** True when every given scope was granted. */
   hasScope(...scopes: string[]): boolean
 }
@@ -50,11 +66,21 @@ export function parseScope(scope: string | undefined): Set<string> {
  */
 export function authContext(claims: AccessTokenClaims): AuthContext {
   const scopes = parseScope(claims.scope)
+  const actorChain = actorsOf(claims.act)
   return {
     claims,
     subject: claims.sub,
     clientId: claims.client_id,
     scopes,
+    actor: actorChain[0],
+    actorChain,
     hasScope: (...wanted) => wanted.every((s) => scopes.has(s)),
   }
+}
+
+/** The actors of an `act` claim, outermost (current) first. */
+export function actorsOf(act: ActorClaim | undefined): string[] {
+  const chain: string[] = []
+  for (let at = act; at !== undefined; at = at.act) chain.push(at.sub)
+  return chain
 }

@@ -1,8 +1,21 @@
 // Public API of @tollgate/shared: verify access tokens, protect Fastify routes, get tokens as a client.
-export { type AccessTokenCheck, accessTokenCheck, type KeySource, type VerifiedAccessToken } from './access-token.js'
+export {
+  type AccessTokenCheck,
+  accessTokenCheck,
+  type KeySource,
+  MAX_ACTOR_DEPTH,
+  type VerifiedAccessToken,
+} from './access-token.js'
 export { bearerToken } from './bearer.js'
 export { bearerChallenge, bearerErrorBody, challenges } from './challenge.js'
-export { type AccessTokenClaims, type AuthContext, authContext, parseScope } from './claims.js'
+export {
+  type AccessTokenClaims,
+  type ActorClaim,
+  type AuthContext,
+  actorsOf,
+  authContext,
+  parseScope,
+} from './claims.js'
 export { type DpopNonces, dpopNonces } from './dpop/nonce.js'
 export {
   accessTokenHash,
@@ -36,7 +49,7 @@ export {
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
 export type { RevocationStatus } from './revocation/follower.js'
-export { TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
+export { type ExchangeOptions, TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
 export {
   createVerifier,
   RevocationLagError,

@@ -19,6 +19,28 @@ export interface TokenSet {
   readonly issuedTokenType?: string
 }
 
+/** RFC 8693: what to exchange a token for. */
+export interface ExchangeOptions {
+  /** The service the new token is for (its audience: one of this client's exchange audiences). */
+  readonly audience?: string
+  /** Narrower scope than the subject token's: a space-separated string or a list. Default: what the server allows. */
+  readonly scope?: string | readonly string[]
+  /** The caller's own access token, sent as `actor_token` (RFC 8693 §2.1). */
+  readonly actorToken?: string
+}
+
+/** RFC 8693 §3. */
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
+/** Exchanged tokens kept at most (each a subject × audience × scope). */
+const MAX_EXCHANGED = 1_000
+
+const scopeString = (scope: string | readonly string[] | undefined): string =>
+  scope === undefined ? '' : typeof scope === 'string' ? scope : scope.join(' ')
+
+/** The cache key of an exchange: everything that makes the server's answer differ. */
+const exchangeKey = (subjectToken: string, o: ExchangeOptions): string =>
+  `${o.audience ?? ''}\n${scopeString(o.scope)}\n${o.actorToken ?? ''}\n${subjectToken}`
+
 export interface TokenClientOptions {
   /** The issuer URL: the token endpoint is discovered from its RFC 8414 (or OIDC) metadata. */
   readonly issuer?: string | URL
@@ -77,6 +99,9 @@ export class TokenClient {
   #refreshAt = 0
   #inFlight: Promise<TokenSet> | undefined
   readonly #dpop: DpopSigner | undefined
+  /** Exchanged tokens by (audience, scope, subject token), with when each stops being handed out. */
+  readonly #exchanged = new Map<string, { readonly token: TokenSet; readonly renewAt: number }>()
+  readonly #exchanging = new Map<string, Promise<TokenSet>>()
 
   constructor(options: TokenClientOptions) {
     if (!options.issuer && !options.tokenEndpoint) throw new TypeError('TokenClient needs `issuer` or `tokenEndpoint`')
@@ -122,6 +147,53 @@ export class TokenClient {
   /** Forgets the cached access token (e.g. after a resource server answered 401); the next call fetches a new one. */
   invalidate(): void {
     this.#current = undefined
+  }
+
+  /**
+   * Token exchange (RFC 8693): a token for `audience` on behalf of the subject of `subjectToken` (the user's token
+   * this service received), narrowed to `scope`. Cached per (subject token, audience, scope) until shortly before it
+   * expires, with one request in flight per key however many callers ask.
+   *
+   * @example
+   * const { accessToken } = await tokens.exchange(request.headers.authorization.slice(7), { audience: 'https://inventory.internal', scope: 'stock:read' })
+   */
+  exchange(subjectToken: string, options: ExchangeOptions = {}): Promise<TokenSet> {
+    const scope = scopeString(options.scope)
+    const key = exchangeKey(subjectToken, options)
+    const cached = this.#exchanged.get(key)
+    if (cached && this.#now() < cached.renewAt) return Promise.resolve(cached.token)
+    const pending = this.#exchanging.get(key)
+    if (pending) return pending
+    const request = (async () => {
+      const form = new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: subjectToken,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+      })
+      if (options.audience !== undefined) form.set('audience', options.audience)
+      if (scope !== '') form.set('scope', scope)
+      if (options.actorToken !== undefined) {
+        form.set('actor_token', options.actorToken)
+        form.set('actor_token_type', ACCESS_TOKEN_TYPE)
+      }
+      const started = this.#now()
+      const token = this.#tokenSet(await this.#post(form), started)
+      this.#remember(key, token, this.#renewAt(token, started))
+      return token
+    })().finally(() => this.#exchanging.delete(key))
+    this.#exchanging.set(key, request)
+    return request
+  }
+
+  /** Keeps an exchanged token; past the bound, expired entries go first, then the oldest. */
+  #remember(key: string, token: TokenSet, renewAt: number): void {
+    this.#exchanged.delete(key)
+    if (this.#exchanged.size >= MAX_EXCHANGED) {
+      const now = this.#now()
+      for (const [k, entry] of this.#exchanged) if (entry.renewAt <= now) this.#exchanged.delete(k)
+      if (this.#exchanged.size >= MAX_EXCHANGED) this.#exchanged.delete(this.#exchanged.keys().next().value as string)
+    }
+    this.#exchanged.set(key, { token, renewAt })
   }
 
   async #request(): Promise<TokenSet> {
@@ -229,15 +301,23 @@ export class TokenClient {
    * with a fresh proof (`ath` included). A resource server's `use_dpop_nonce` challenge is answered once with its
    * nonce; a 401 `invalid_token` gets one retry with a new token.
    *
+   * With `onBehalfOf`, the token is the one {@link exchange} gets for that subject token (and audience, scope).
+   *
    * @example
    * const res = await tokens.fetch('https://inventory.internal/stock')
+   * const asUser = await tokens.fetch(stockUrl, {}, { subjectToken, audience: 'https://inventory.internal' })
    */
-  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+  async fetch(
+    input: string | URL,
+    init: RequestInit = {},
+    onBehalfOf?: ExchangeOptions & { readonly subjectToken: string },
+  ): Promise<Response> {
     const url = new URL(input)
     const method = (init.method ?? 'GET').toUpperCase()
     let renewed = false
+    let fresh = false
     for (let attempt = 0; attempt < 3; attempt++) {
-      const token = await this.getTokenSet()
+      const token = onBehalfOf ? await this.#exchangedFor(onBehalfOf, fresh) : await this.getTokenSet()
       const headers = new Headers(init.headers)
       const dpop = token.tokenType.toLowerCase() === 'dpop' ? this.#dpop : undefined
       headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token.accessToken}`)
@@ -248,12 +328,19 @@ export class TokenClient {
       if (dpop?.remember(url, res) && /error="use_dpop_nonce"/.test(challenge)) continue
       if (!renewed && /error="invalid_token"/.test(challenge)) {
         renewed = true
-        this.invalidate()
+        if (onBehalfOf) fresh = true
+        else this.invalidate()
         continue
       }
       return res
     }
     throw new TokenRequestError(`${url.href} kept refusing the token`, 401)
+  }
+
+  /** The exchanged token for a fetch; `fresh` drops the cached one first (the resource server refused it). */
+  #exchangedFor(as: ExchangeOptions & { readonly subjectToken: string }, fresh: boolean): Promise<TokenSet> {
+    if (fresh) this.#exchanged.delete(exchangeKey(as.subjectToken, as))
+    return this.exchange(as.subjectToken, as)
   }
 
   #withRetries<T>(attempt: () => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { type ClientInput, clientRecord } from '../clients/client.js'
 import { generateSecret, SecretHasher } from '../clients/secrets.js'
 import { loadSecretKey } from '../keys/secret-key.js'
+import { TOKEN_EXCHANGE } from '../store/types.js'
 import { asCliError, type Context, collect, iso, readStdin, revokerFor, withStore } from './common.js'
 import { CliError } from './output.js'
 
@@ -23,6 +24,12 @@ export function clientsCommands(program: Command, context: Context): void {
     .option('--scope <scope>', 'an allowed scope (repeatable)', collect)
     .option('--redirect-uri <uri>', 'an exact redirect URI for authorization_code (repeatable)', collect)
     .option('--origin <origin>', 'a browser origin allowed to call the session endpoints (repeatable)', collect)
+    .option(
+      '--exchange-from <uri>',
+      'token exchange: accept subject tokens addressed to this audience, its own API (repeatable; implies the grant)',
+      collect,
+    )
+    .option('--exchange-to <uri>', 'token exchange: an audience it may exchange them for (repeatable)', collect)
     .option('--public', 'a public client (no secret: browser or native app)')
     .option('--name <name>', 'display name')
     .option('--secret-stdin', 'read the client secret from stdin')
@@ -32,15 +39,21 @@ export function clientsCommands(program: Command, context: Context): void {
       const isPublic = Boolean(options.public)
       const generated = !isPublic && !options.secretStdin
       const secret = isPublic ? undefined : generated ? generateSecret() : await readStdin()
+      const exchanges = options.exchangeFrom !== undefined || options.exchangeTo !== undefined
+      const grantTypes: string[] = options.grant
+      if (exchanges && !grantTypes.includes(TOKEN_EXCHANGE)) grantTypes.push(TOKEN_EXCHANGE)
       const input: ClientInput = {
         client_id: clientId,
-        grant_types: options.grant,
+        grant_types: grantTypes,
         audiences: options.audience,
         ...(options.scope ? { scopes: options.scope } : {}),
         ...(options.redirectUri ? { redirect_uris: options.redirectUri } : {}),
         ...(options.origin ? { allowed_origins: options.origin } : {}),
         ...(options.name ? { name: options.name } : {}),
         ...(isPublic ? { public: true } : { client_secret: secret as string }),
+        ...(exchanges
+          ? { token_exchange: { subject_audiences: options.exchangeFrom ?? [], audiences: options.exchangeTo ?? [] } }
+          : {}),
       }
       const hasher = new SecretHasher(await loadSecretKey(config.keysDir, config.clientSecretKey))
       let record: ReturnType<typeof clientRecord>
@@ -61,6 +74,14 @@ export function clientsCommands(program: Command, context: Context): void {
             grant_types: record.grantTypes,
             scopes: record.scopes,
             audiences: record.audiences,
+            ...(record.tokenExchange
+              ? {
+                  token_exchange: {
+                    subject_audiences: record.tokenExchange.subjectAudiences,
+                    audiences: record.tokenExchange.audiences,
+                  },
+                }
+              : {}),
             ...(generated ? { client_secret: secret } : {}),
           },
           `added ${isPublic ? 'public' : 'confidential'} client ${clientId}` +
@@ -86,6 +107,9 @@ export function clientsCommands(program: Command, context: Context): void {
             audiences: c.audiences,
             redirect_uris: c.redirectUris,
             allowed_origins: c.allowedOrigins,
+            ...(c.tokenExchange
+              ? { exchange_from: c.tokenExchange.subjectAudiences, exchange_to: c.tokenExchange.audiences }
+              : {}),
             created: iso(c.createdAt),
           }))
         out.table(rows, ['client_id', 'type', 'grant_types', 'scopes', 'audiences', 'created'])

@@ -1,7 +1,13 @@
 // Validates client definitions (bootstrap file, CLI) into ClientRecords.
 import { TollgateError } from '@tollgate/shared'
 import { isScopeToken } from '../scope.js'
-import { type ClientRecord, GRANT_TYPES, type GrantType } from '../store/types.js'
+import {
+  type ClientRecord,
+  GRANT_TYPES,
+  type GrantType,
+  TOKEN_EXCHANGE,
+  type TokenExchangePolicy,
+} from '../store/types.js'
 import type { SecretHasher } from './secrets.js'
 
 /** A client definition as written in the bootstrap file or given to the CLI. */
@@ -17,6 +23,8 @@ export interface ClientInput {
   allowed_origins?: string[]
   /** RFC 9449 §5.2: every token request must carry a DPoP proof. */
   dpop_bound_access_tokens?: boolean
+  /** RFC 8693: exchange tokens addressed to `subject_audiences` for tokens addressed to `audiences`. */
+  token_exchange?: { subject_audiences: string[]; audiences: string[] }
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -31,7 +39,9 @@ const FIELDS = new Set([
   'redirect_uris',
   'allowed_origins',
   'dpop_bound_access_tokens',
+  'token_exchange',
 ])
+const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
 /** A client definition is unusable; the message says what is wrong (never the secret). */
 export class ClientValidationError extends TollgateError {
@@ -76,6 +86,38 @@ function origin(value: string): string {
   return url.origin
 }
 
+/** The `token_exchange` field: required with the token-exchange grant, refused without it. */
+function exchangePolicy(
+  value: unknown,
+  grantTypes: readonly string[],
+  where: (msg: string) => ClientValidationError,
+): TokenExchangePolicy | undefined {
+  const listed = grantTypes.includes(TOKEN_EXCHANGE)
+  if (value === undefined) {
+    if (listed) throw where(`token_exchange is required with the ${TOKEN_EXCHANGE} grant`)
+    return undefined
+  }
+  if (!listed) throw where(`token_exchange needs the ${TOKEN_EXCHANGE} grant in grant_types`)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw where('token_exchange must be an object { "subject_audiences": [...], "audiences": [...] }')
+  }
+  const unknown = Object.keys(value).find((field) => !EXCHANGE_FIELDS.has(field))
+  if (unknown !== undefined) throw where(`token_exchange: unknown field "${unknown}"`)
+  const list = (field: 'subject_audiences' | 'audiences') => {
+    let uris: string[]
+    try {
+      uris = stringArray((value as Record<string, unknown>)[field], `token_exchange.${field}`).map((a) =>
+        absoluteUri(a, `token_exchange.${field}`),
+      )
+    } catch (err) {
+      throw where((err as Error).message)
+    }
+    if (uris.length === 0) throw where(`token_exchange.${field} must list at least one resource URI`)
+    return uris
+  }
+  return { subjectAudiences: list('subject_audiences'), audiences: list('audiences') }
+}
+
 /**
  * Checks a client definition and hashes its secret.
  *
@@ -104,6 +146,8 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
   if (isPublic && grantTypes.includes('client_credentials'))
     throw where('a public client cannot use client_credentials')
   if (isPublic && input.client_secret !== undefined) throw where('a public client has no client_secret')
+  if (isPublic && grantTypes.includes(TOKEN_EXCHANGE)) throw where('a public client cannot exchange tokens')
+  const tokenExchange = exchangePolicy(input.token_exchange, grantTypes, where)
   if (!isPublic) {
     if (typeof input.client_secret !== 'string')
       throw where('a confidential client needs a client_secret (or "public": true)')
@@ -135,5 +179,6 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     ...(isPublic ? {} : { secretHash: hasher.hash(input.client_secret as string) }),
     ...(input.name === undefined ? {} : { name: input.name }),
     ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
+    ...(tokenExchange ? { tokenExchange } : {}),
   }
 }

@@ -3,9 +3,10 @@ import { authorizationCode } from './authorization-code.js'
 import { clientCredentials } from './client-credentials.js'
 import { password } from './password.js'
 import { refreshToken } from './refresh-token.js'
+import { tokenExchange } from './token-exchange.js'
 import type { Grant } from './types.js'
 
 export const grants: ReadonlyMap<string, Grant> = new Map(
-  [authorizationCode, clientCredentials, password, refreshToken].map((g) => [g.grantType, g]),
+  [authorizationCode, clientCredentials, password, refreshToken, tokenExchange].map((g) => [g.grantType, g]),
 )
 export type { Grant, GrantRequest, TokenResponse } from './types.js'

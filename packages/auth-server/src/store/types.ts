@@ -1,7 +1,15 @@
 // The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
 import { TollgateError } from '@tollgate/shared'
 
-export const GRANT_TYPES = ['client_credentials', 'password', 'refresh_token', 'authorization_code'] as const
+/** RFC 8693 §2.1: the token-exchange grant's `grant_type`. */
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+export const GRANT_TYPES = [
+  'client_credentials',
+  'password',
+  'refresh_token',
+  'authorization_code',
+  TOKEN_EXCHANGE,
+] as const
 export type GrantType = (typeof GRANT_TYPES)[number]
 
 export interface UserRecord {
@@ -34,7 +42,17 @@ export interface ClientRecord {
   readonly allowedOrigins: readonly string[]
   /** RFC 9449 §5.2: every token request of this client must carry a DPoP proof. */
   readonly dpopBoundAccessTokens?: boolean
+  /**
+   * RFC 8693: which tokens this client may exchange (those addressed to one of `subjectAudiences`, its own API) and
+   * for which audiences (the services it calls). Present exactly when the client has the token-exchange grant.
+   */
+  readonly tokenExchange?: TokenExchangePolicy
   readonly createdAt: number
+}
+
+export interface TokenExchangePolicy {
+  readonly subjectAudiences: readonly string[]
+  readonly audiences: readonly string[]
 }
 
 /** Starting a session (a refresh-token family) at login. */

@@ -1,5 +1,6 @@
 // Signs RFC 9068 access tokens and OIDC ID tokens with the keystore's active RS256 key.
 
+import type { ActorClaim } from '@tollgate/shared'
 import type { Keystore } from '../keys/keystore.js'
 import type { UserRecord } from '../store/types.js'
 import { signJwt } from './jws.js'
@@ -17,6 +18,8 @@ export interface AccessTokenInput {
   readonly sid?: string
   /** RFC 9449: the thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
   readonly jkt?: string
+  /** RFC 8693 §4.1: the actor chain of an exchanged token. */
+  readonly act?: ActorClaim
 }
 
 export interface IssuedAccessToken {
@@ -95,6 +98,7 @@ export class TokenSigner {
     if (input.sid !== undefined) claims.sid = input.sid
     if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt }
     if (input.roles !== undefined && input.roles.length > 0) claims.roles = input.roles
+    if (input.act !== undefined) claims.act = input.act
     const token = await signJwt(claims, { typ: 'at+jwt', kid }, privateKey)
     return { token, jti, exp, expiresIn: ttl }
   }

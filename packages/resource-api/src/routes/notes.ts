@@ -34,6 +34,11 @@ export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, 
               roles: { type: 'array', items: { type: 'string' } },
               auth_time: { type: 'integer' },
               exp: { type: 'integer' },
+              actor_chain: {
+                type: 'array',
+                items: { type: 'string' },
+                description: 'after a token exchange: the services acting for sub, the current one first',
+              },
             },
           },
           ...errors,
@@ -43,7 +48,7 @@ export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, 
     // Synchronous: no promise per request on the API's hottest route. An undefined auth_time (a service token) is
     // left out by the serializer.
     (request, reply) => {
-      const { claims } = request.auth!
+      const { claims, actorChain } = request.auth!
       reply.send({
         sub: claims.sub,
         client_id: claims.client_id,
@@ -51,6 +56,7 @@ export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, 
         roles: claims.roles ?? NO_ROLES,
         auth_time: claims.auth_time,
         exp: claims.exp,
+        actor_chain: actorChain.length > 0 ? actorChain : undefined,
       })
     },
   )

@@ -84,6 +84,14 @@ export function encodeClient(client: ClientRecord): string {
     redirect_uris: client.redirectUris,
     allowed_origins: client.allowedOrigins,
     ...(client.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
+    ...(client.tokenExchange
+      ? {
+          token_exchange: {
+            subject_audiences: client.tokenExchange.subjectAudiences,
+            audiences: client.tokenExchange.audiences,
+          },
+        }
+      : {}),
     created_at: client.createdAt,
   })
 }
@@ -102,7 +110,20 @@ export function decodeClient(json: string): ClientRecord {
     ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
     ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
+    ...(isExchange(raw.token_exchange)
+      ? {
+          tokenExchange: {
+            subjectAudiences: raw.token_exchange.subject_audiences,
+            audiences: raw.token_exchange.audiences,
+          },
+        }
+      : {}),
   }
+}
+
+function isExchange(value: unknown): value is { subject_audiences: string[]; audiences: string[] } {
+  const v = value as { subject_audiences?: unknown; audiences?: unknown } | null | undefined
+  return typeof v === 'object' && v !== null && Array.isArray(v.subject_audiences) && Array.isArray(v.audiences)
 }
 
 const words = (value: string | undefined): string[] => (value ?? '').split(' ').filter(Boolean)

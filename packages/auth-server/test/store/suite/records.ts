@@ -75,9 +75,14 @@ export function recordSuite(t: Test, s: SuiteStore): void {
       allowedOrigins: ['https://app'],
     })
     delete (pub as { secretHash?: string }).secretHash
-    await s.store.putClient(client({ name: 'Orders' }))
+    const exchanging = client({
+      name: 'Orders',
+      grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      tokenExchange: { subjectAudiences: ['https://orders'], audiences: ['https://stock', 'https://billing'] },
+    })
+    await s.store.putClient(exchanging)
     await s.store.putClient(pub)
-    t.same(await s.store.getClient('orders'), client({ name: 'Orders' }))
+    t.same(await s.store.getClient('orders'), exchanging)
     t.same(await s.store.getClient('web'), pub)
     t.same(
       (await s.store.listClients()).map((c) => c.clientId),
