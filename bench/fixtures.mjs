@@ -6,6 +6,10 @@ import path from 'node:path'
 
 export const SERVICE = { id: 'bench-service', secret: randomBytes(32).toString('base64url') }
 export const WEB = { id: 'bench-web', secret: randomBytes(32).toString('base64url') }
+/** Token exchange: the bench user's tokens (for AUDIENCE) exchanged for ORDERS_AUDIENCE. */
+export const EXCHANGER = { id: 'bench-exchanger', secret: randomBytes(32).toString('base64url') }
+export const ORDERS_AUDIENCE = 'https://orders.bench.test'
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 export const USER = { username: 'bench-user', password: 'bench-password-123' }
 export const AUDIENCE = 'https://api.bench.test'
 /** oidc-provider's client (servers/oidc-provider.mjs). */
@@ -37,6 +41,14 @@ export async function writeFixtures() {
       grant_types: ['password', 'refresh_token'],
       scopes: ['notes:read'],
       audiences: [AUDIENCE],
+    },
+    {
+      client_id: EXCHANGER.id,
+      client_secret: EXCHANGER.secret,
+      grant_types: [TOKEN_EXCHANGE],
+      scopes: ['notes:read'],
+      audiences: [ORDERS_AUDIENCE],
+      token_exchange: { subject_audiences: [AUDIENCE], audiences: [ORDERS_AUDIENCE] },
     },
   ]
   const bootstrap = path.join(dir, 'bootstrap.json')

@@ -62,6 +62,7 @@ export async function buildReport({
     ['bare Fastify `/token` signing with jose', 'signToken', 'baseline'],
     ['token endpoint, client_credentials (Redis)', 'tokenClientCredentials', 'Tollgate'],
     ['… with a DPoP proof (ES256) per request', 'tokenClientCredentialsDpop', 'Tollgate'],
+    ['token exchange (RFC 8693) of a user token (Redis)', 'tokenExchange', 'Tollgate'],
     ['oidc-provider client_credentials (JWT AT)', 'oidcClientCredentials', 'peer'],
     ['refresh grant with rotation in Redis', 'refreshRotation', 'Tollgate'],
     ['oidc-provider refresh grant (rotating)', 'oidcRefresh', 'peer'],
@@ -107,6 +108,7 @@ export async function buildReport({
       'min',
       '×',
     ],
+    ['token exchange ≥ 0.8× bare signing `/token`', ratio('tokenExchange', 'signToken'), 0.8, 'min', '×'],
     [
       'client_credentials with DPoP ≥ 0.8× without',
       ratio('tokenClientCredentialsDpop', 'tokenClientCredentials'),

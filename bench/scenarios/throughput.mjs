@@ -1,6 +1,6 @@
 // The throughput scenarios: Tollgate's endpoints and the baselines and peers they are compared with.
 
-import { form, formHeaders, OIDC, SERVICE, USER, WEB } from '../fixtures.mjs'
+import { EXCHANGER, form, formHeaders, OIDC, SERVICE, TOKEN_EXCHANGE, USER, WEB } from '../fixtures.mjs'
 import { cannon, sleep } from '../lib.mjs'
 import { boundToken, proofKey, withProofs } from './dpop.mjs'
 
@@ -62,6 +62,15 @@ export async function throughputScenarios(s) {
     })
   }
   const ccKey = proofKey('ES256')
+  // Token exchange: one user token, exchanged again and again (one verification and one signature per request).
+  const subjectToken = (await s.token(Object.fromEntries(new URLSearchParams(login)), WEB)).access_token
+  const exchangeBody = form({
+    grant_type: TOKEN_EXCHANGE,
+    subject_token: subjectToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+  })
+  const probe = await s.token(Object.fromEntries(new URLSearchParams(exchangeBody)), EXCHANGER)
+  if (probe.issued_token_type === undefined) throw new Error(`token exchange failed: ${JSON.stringify(probe)}`)
   return {
     hello: run({ url: `${s.hello.url}/` }),
     resourceApi: run({ url: `${s.api.url}/v1/me`, headers: { authorization: `Bearer ${accessToken}` } }),
@@ -80,6 +89,7 @@ export async function throughputScenarios(s) {
       make: () => ccKey.proof('POST', tokenUrl),
       count: (duration) => Math.ceil(duration * 10_000),
     }),
+    tokenExchange: run({ url: tokenUrl, method: 'POST', headers: formHeaders(EXCHANGER), body: exchangeBody }),
     resourceApiDpopES256: await dpopRoute('ES256'),
     resourceApiDpopEdDSA: await dpopRoute('EdDSA'),
     oidcClientCredentials: run({
@@ -132,6 +142,7 @@ export const GROUPS = [
     'signToken',
     'tokenClientCredentials',
     'tokenClientCredentialsDpop',
+    'tokenExchange',
     'oidcClientCredentials',
     'refreshRotation',
     'oidcRefresh',

@@ -33,6 +33,7 @@ t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', a
     'resource API with DPoP (ES256, a fresh proof per request) ≥ 0.5× the bearer route',
     'resource API with DPoP (EdDSA, a fresh proof per request) ≥ 0.5× the bearer route',
     'client_credentials with DPoP ≥ 0.8× without',
+    'token exchange ≥ 0.8× bare signing `/token`',
     'verifying one ES256 signature costs',
   ]) {
     t.match(stdout, goal, `reports: ${goal}`)

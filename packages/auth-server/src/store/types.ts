@@ -315,8 +315,8 @@ export interface Store {
   /** Log entries after `after` (from the oldest retained when undefined), oldest first, at most `limit`. */
   readRevocations(after: string | undefined, limit: number): Promise<RevocationEntry[]>
   /**
-   * Calls `onEntries` with every entry appended after `after` as it is appended (by any instance), until stopped.
-   * Entries are delivered in log order, each once.
+   * Calls `onEntries` with every entry after `after` (every entry of the log when undefined): those already there,
+   * then each as it is appended (by any instance), until stopped. Entries are delivered in log order, each once.
    */
   followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void): { stop(): void }
 }

@@ -91,7 +91,7 @@ export class MemoryRevocations {
       onEntries(fresh)
     }
     this.#followers.add(deliver)
-    if (after !== undefined) queueMicrotask(() => deliver(this.read(after, Number.MAX_SAFE_INTEGER)))
+    queueMicrotask(() => deliver(this.read(after, Number.MAX_SAFE_INTEGER)))
     return { stop: () => this.#followers.delete(deliver) }
   }
 }

@@ -47,8 +47,10 @@ export async function revocationState(
 const BLOCK_MS = 1_000
 
 /**
- * Follows the log from `after` (from the newest entry on when undefined): a loop of blocking reads on a duplicate of
- * the connection, retried after a pause while Redis is away. Every entry is delivered once, in order.
+ * Follows the log from `after` (from its start when undefined): a loop of blocking reads on a duplicate of the
+ * connection, retried after a pause while Redis is away. Every entry is delivered once, in order. The cursor is
+ * always a concrete id, never `$`: `$` means "newer than the newest when this read arrives", so an entry appended
+ * between two reads (or before the first one, while the duplicate connects) would be lost.
  */
 export function followLog(
   redis: RedisClient,
@@ -60,7 +62,7 @@ export function followLog(
   // A blocked read answers within BLOCK_MS; the timeout only catches a connection that went silent.
   ;(reader.options as { commandTimeout?: number }).commandTimeout = BLOCK_MS + timeoutMs
   reader.on('error', () => {})
-  let cursor = after ?? '$'
+  let cursor = after ?? '0-0'
   let stopped = false
   const loop = async () => {
     while (!stopped) {
@@ -74,9 +76,6 @@ export function followLog(
           if (!stopped) onEntries(entries)
         }
       } catch {
-        if (cursor === '$') {
-          // Without a cursor, resume from the newest entry once Redis is back (nothing older was asked for).
-        }
         await new Promise((resolve) => setTimeout(resolve, 200))
       }
     }

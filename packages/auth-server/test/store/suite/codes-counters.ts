@@ -84,6 +84,23 @@ export function codeAndCounterSuite(t: Test, s: SuiteStore): void {
     t.same(seen, ['c', 'd'], 'appended entries reach the follower in order, once')
   })
 
+  t.test('a follower without a cursor misses nothing: entries appended at once, and between its reads', async (t) => {
+    const at = Date.now()
+    const record = (sid: string) =>
+      s.store.recordRevocation({ kind: 'session', sid, sub: SUB, reason: 'logout', at, until: at + MIN }, MIN)
+    const seen: string[] = []
+    const follower = s.store.followRevocations(undefined, (entries) => {
+      for (const e of entries) seen.push((e.revocation as { sid: string }).sid)
+    })
+    t.teardown(() => follower.stop())
+    await record('first') // before a Redis follower's own connection is even up
+    for (let i = 0; i < 100 && seen.length < 1; i++) await new Promise((r) => setTimeout(r, 20))
+    await record('second')
+    await record('third')
+    for (let i = 0; i < 100 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 20))
+    t.same(seen, ['first', 'second', 'third'])
+  })
+
   t.test('the revocation log keeps entries for its retention and no longer', async (t) => {
     const retention = 300
     const at = Date.now()
