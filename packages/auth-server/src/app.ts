@@ -25,6 +25,7 @@ import { Revoker } from './revocation/revoker.js'
 import { authorizeRoutes } from './routes/authorize.js'
 import { healthRoutes } from './routes/health.js'
 import { jwksRoute } from './routes/jwks.js'
+import { logoutRoutes } from './routes/logout.js'
 import { metadataRoutes } from './routes/metadata.js'
 import { metricsRoute } from './routes/metrics.js'
 import { oauthEndpoints } from './routes/oauth-endpoints.js'
@@ -134,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics: ctx.metrics })
   await app.register(oauthEndpoints, { ctx })
   await app.register(authorizeRoutes, { ctx })
+  await app.register(logoutRoutes, { ctx })
   await app.register(userinfoRoute, { ctx })
   await app.register(revocationEventsRoute, { ctx })
   await app.register(browserSessionRoutes, { ctx })

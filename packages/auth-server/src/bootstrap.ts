@@ -130,6 +130,7 @@ export async function seedDemo(
         scopes: ['openid', 'profile', 'email', 'notes:read', 'notes:write'],
         audiences: [audience],
         redirect_uris: [`${webOrigin}/callback`],
+        post_logout_redirect_uris: [`${webOrigin}/`],
         allowed_origins: [webOrigin],
       },
     ],

@@ -1,5 +1,10 @@
 // @tollgate/auth-server/testing: the real auth server, in-process, for other teams' integration tests.
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { applyBootstrap } from './bootstrap.js'
@@ -7,6 +12,7 @@ import type { ClientInput } from './clients/client.js'
 import { generateSecret, SecretHasher } from './clients/secrets.js'
 import { loadConfig } from './config.js'
 import type { ServerContext } from './context.js'
+import { newRsaKey } from './keys/key-file.js'
 import { Keystore } from './keys/keystore.js'
 import { MemoryStore } from './store/memory/memory-store.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
@@ -84,6 +90,48 @@ export interface TestIssuer {
   close(): Promise<void>
 }
 
+/**
+ * RSA keys generated ahead: generating one takes 50-500 ms, which no test should wait for. Every test issuer of a
+ * process starts with the same first key (their issuers differ, so no token of one is accepted by another's
+ * verifiers); `rotateKeys()` takes a fresh key generated in the background after the previous rotation.
+ */
+let processKey: Promise<KeyObject> | undefined
+let spareKey: Promise<KeyObject> | undefined
+const firstKey = () => (processKey ??= cachedTestKey())
+function rotationKey(): Promise<KeyObject> {
+  const key = spareKey ?? newRsaKey()
+  spareKey = newRsaKey()
+  spareKey.catch(() => {})
+  return key
+}
+// Start at import: by the time a test creates its issuer the key is usually there.
+firstKey().catch(() => {})
+
+/**
+ * The first key, kept between test runs in `node_modules/.cache/tollgate/` (or the temp directory), readable by this
+ * user only: a test process starts without generating one. It is a test issuer's key and signs nothing else.
+ */
+async function cachedTestKey(): Promise<KeyObject> {
+  const dir = existsSync(path.resolve('node_modules'))
+    ? path.resolve('node_modules', '.cache', 'tollgate')
+    : path.join(tmpdir(), `tollgate-test-${process.getuid?.() ?? 'user'}`)
+  const file = path.join(dir, 'test-issuer-key.pem')
+  try {
+    return createPrivateKey(await readFile(file, 'utf8'))
+  } catch {
+    const key = await newRsaKey()
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      const temp = `${file}.${process.pid}`
+      await writeFile(temp, key.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 })
+      await rename(temp, file)
+    } catch {
+      // A read-only tree: the key is simply generated again next time.
+    }
+    return key
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
@@ -155,8 +203,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       ...(options.accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) }),
     })
     const store = new MemoryStore({ now: clock.now })
+    let keys = 0
     const keystore = await Keystore.open({
       dir: undefined,
+      newPrivateKey: () => (keys++ === 0 ? firstKey() : rotationKey()),
       now: clock.now,
       publishDelayMs: 0,
       retireAfterMs: (Math.max(config.accessTokenTtl, ID_TOKEN_TTL) + 60) * 1000,

@@ -41,6 +41,7 @@ export const bootstrapDoc: BootstrapDocument = {
       scopes: ['openid', 'profile', 'email', 'notes:read'],
       audiences: [API],
       redirect_uris: ['https://app.test/callback', 'https://app.test/other'],
+      post_logout_redirect_uris: ['https://app.test/signed-out'],
       allowed_origins: ['https://app.test'],
     },
     {

@@ -23,6 +23,11 @@ export function clientsCommands(program: Command, context: Context): void {
     )
     .option('--scope <scope>', 'an allowed scope (repeatable)', collect)
     .option('--redirect-uri <uri>', 'an exact redirect URI for authorization_code (repeatable)', collect)
+    .option(
+      '--post-logout-redirect-uri <uri>',
+      'an exact URI /oauth/logout may send the browser back to (repeatable)',
+      collect,
+    )
     .option('--origin <origin>', 'a browser origin allowed to call the session endpoints (repeatable)', collect)
     .option(
       '--exchange-from <uri>',
@@ -49,6 +54,7 @@ export function clientsCommands(program: Command, context: Context): void {
         ...(options.scope ? { scopes: options.scope } : {}),
         ...(options.redirectUri ? { redirect_uris: options.redirectUri } : {}),
         ...(options.origin ? { allowed_origins: options.origin } : {}),
+        ...(options.postLogoutRedirectUri ? { post_logout_redirect_uris: options.postLogoutRedirectUri } : {}),
         ...(options.name ? { name: options.name } : {}),
         ...(isPublic ? { public: true } : { client_secret: secret as string }),
         ...(exchanges

@@ -25,6 +25,8 @@ export interface ClientInput {
   dpop_bound_access_tokens?: boolean
   /** RFC 8693: exchange tokens addressed to `subject_audiences` for tokens addressed to `audiences`. */
   token_exchange?: { subject_audiences: string[]; audiences: string[] }
+  /** OIDC RP-Initiated Logout: exact URIs `/oauth/logout` may redirect to. */
+  post_logout_redirect_uris?: string[]
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -40,6 +42,7 @@ const FIELDS = new Set([
   'allowed_origins',
   'dpop_bound_access_tokens',
   'token_exchange',
+  'post_logout_redirect_uris',
 ])
 const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
@@ -165,6 +168,14 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     throw where('authorization_code needs at least one redirect_uri')
   }
   const allowedOrigins = stringArray(input.allowed_origins, 'allowed_origins').map(origin)
+  let postLogout: string[]
+  try {
+    postLogout = stringArray(input.post_logout_redirect_uris, 'post_logout_redirect_uris').map((u) =>
+      absoluteUri(u, 'post_logout_redirect_uris'),
+    )
+  } catch (err) {
+    throw where((err as Error).message)
+  }
   if (input.name !== undefined && typeof input.name !== 'string') throw where('name must be a string')
 
   return {
@@ -180,5 +191,6 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     ...(input.name === undefined ? {} : { name: input.name }),
     ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
     ...(tokenExchange ? { tokenExchange } : {}),
+    ...(postLogout.length > 0 ? { postLogoutRedirectUris: postLogout } : {}),
   }
 }

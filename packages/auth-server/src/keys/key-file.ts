@@ -129,9 +129,14 @@ export async function readKeyFile(file: string): Promise<SigningKey> {
   return fromJwk(jwk, file, info.mtimeMs)
 }
 
-/** A freshly generated RSA-2048 private JWK carrying its lifecycle times. */
-export async function generateKeyJwk(times: KeyTimes): Promise<JWK & { kid: string }> {
-  const { privateKey } = await generateKeyPair('rsa', { modulusLength: 2048, publicExponent: 0x10001 })
+/** A new RSA-2048 private key (on the thread pool: 50-500 ms). */
+export async function newRsaKey(): Promise<KeyObject> {
+  return (await generateKeyPair('rsa', { modulusLength: 2048, publicExponent: 0x10001 })).privateKey
+}
+
+/** A private JWK carrying its lifecycle times, for a freshly generated RSA-2048 key (or the one given). */
+export async function generateKeyJwk(times: KeyTimes, privateKey?: KeyObject): Promise<JWK & { kid: string }> {
+  privateKey ??= await newRsaKey()
   const jwk = privateKey.export({ format: 'jwk' }) as JWK
   const kid = rsaThumbprint(jwk.n as string, jwk.e as string)
   return {

@@ -43,6 +43,11 @@ export interface KeystoreOptions {
   readonly rotationIntervalMs?: number
   /** Create an active key when there is none (servers). Default true. */
   readonly generateIfMissing?: boolean
+  /**
+   * Where new RSA private keys come from. Default: generated on demand. The test issuer hands out keys generated
+   * ahead of time, so starting one does not wait for RSA key generation.
+   */
+  readonly newPrivateKey?: () => Promise<KeyObject>
 }
 
 /**
@@ -57,6 +62,7 @@ export interface KeystoreOptions {
  */
 export class Keystore {
   readonly #dir: string | undefined
+  readonly #newPrivateKey: (() => Promise<KeyObject>) | undefined
   readonly #now: () => number
   readonly #log: KeystoreOptions['log']
   readonly #publishDelayMs: number
@@ -70,6 +76,7 @@ export class Keystore {
 
   private constructor(options: KeystoreOptions) {
     this.#dir = options.dir
+    this.#newPrivateKey = options.newPrivateKey
     this.#now = options.now ?? Date.now
     this.#log = options.log
     this.#publishDelayMs = options.publishDelayMs ?? 0
@@ -165,11 +172,14 @@ export class Keystore {
   /** Adds a key that is published now and signs from `activatesAt` (default: now). */
   async add(times: Partial<KeyTimes> = {}): Promise<SigningKey> {
     const createdAt = times.createdAt ?? this.#now()
-    const jwk = await generateKeyJwk({
-      createdAt,
-      activatesAt: times.activatesAt ?? createdAt,
-      ...(times.retiresAt === undefined ? {} : { retiresAt: times.retiresAt }),
-    })
+    const jwk = await generateKeyJwk(
+      {
+        createdAt,
+        activatesAt: times.activatesAt ?? createdAt,
+        ...(times.retiresAt === undefined ? {} : { retiresAt: times.retiresAt }),
+      },
+      await this.#newPrivateKey?.(),
+    )
     const file = this.#dir === undefined ? undefined : path.join(this.#dir, `${jwk.kid}.json`)
     if (this.#dir !== undefined && file !== undefined) {
       await mkdir(this.#dir, { recursive: true, mode: 0o700 })

@@ -20,6 +20,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     // Revocations as signed SETs (RFC 8417) that stateless verifiers follow; see docs/revocation-events.md.
     revocation_events_endpoint: `${base}/revocation-events`,
+    // OpenID Connect RP-Initiated Logout 1.0.
+    end_session_endpoint: `${base}/oauth/logout`,
     grant_types_supported: [...grants.keys()],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -46,10 +48,31 @@ export function serverMetadata(config: Config): Record<string, unknown> {
   }
 }
 
+/** How long the registered clients' scopes are reused before `scopes_supported` is computed again. */
+const SCOPES_REFRESH_MS = 30_000
+
 export const metadataRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
-  const body = JSON.stringify(serverMetadata(ctx.config))
+  const base = serverMetadata(ctx.config)
+  const fallback = JSON.stringify(base)
+  let cached: { body: string; at: number } | undefined
+  // scopes_supported: the OIDC scopes plus every scope a registered client may ask for.
+  const body = async (): Promise<string> => {
+    if (cached && ctx.now() - cached.at < SCOPES_REFRESH_MS) return cached.body
+    try {
+      const scopes = new Set(base.scopes_supported as string[])
+      for (const scope of (await ctx.store.listClients()).flatMap((c) => c.scopes).sort()) scopes.add(scope)
+      cached = { body: JSON.stringify({ ...base, scopes_supported: [...scopes] }), at: ctx.now() }
+      return cached.body
+    } catch {
+      // The store is away: discovery still works, with what was known (or without the clients' scopes).
+      return cached?.body ?? fallback
+    }
+  }
   const handler = async (_request: unknown, reply: import('fastify').FastifyReply) =>
-    reply.type('application/json').header('cache-control', 'public, max-age=3600').send(body)
+    reply
+      .type('application/json')
+      .header('cache-control', 'public, max-age=300')
+      .send(await body())
   const schema = { summary: 'Authorization server metadata', tags: ['discovery'] }
   app.get('/.well-known/oauth-authorization-server', { schema }, handler)
   app.get('/.well-known/openid-configuration', { schema }, handler)

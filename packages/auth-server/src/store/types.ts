@@ -47,6 +47,8 @@ export interface ClientRecord {
    * for which audiences (the services it calls). Present exactly when the client has the token-exchange grant.
    */
   readonly tokenExchange?: TokenExchangePolicy
+  /** OIDC RP-Initiated Logout: where `/oauth/logout` may send the browser afterwards (exact match). */
+  readonly postLogoutRedirectUris?: readonly string[]
   readonly createdAt: number
 }
 

@@ -82,3 +82,22 @@ export function errorPage(message: string): string {
 <p>Go back to the application and start again.</p>`,
   )
 }
+
+/** After RP-initiated logout without a return address. */
+export function signedOutPage(clientName: string): string {
+  return page(
+    'Signed out',
+    `<h1>You are signed out</h1>
+<p>Your sign-in at <strong>${escapeHtml(clientName)}</strong> has ended. You can close this page.</p>`,
+  )
+}
+
+/** A sign-out request that cannot be trusted: no redirect, say why. */
+export function logoutErrorPage(message: string): string {
+  return page(
+    'Sign-out error',
+    `<h1>This sign-out link cannot be used</h1>
+<p role="alert">${escapeHtml(message)}</p>
+<p>Go back to the application and sign out from there.</p>`,
+  )
+}

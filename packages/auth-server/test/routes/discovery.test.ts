@@ -17,6 +17,21 @@ t.test('metadata at both well-known paths, issuer exactly ISSUER', async (t) => 
   }
 })
 
+t.test(
+  'scopes_supported lists the OIDC scopes and every registered client’s, and survives a store outage',
+  async (t) => {
+    const meta = (await app.inject({ url: '/.well-known/openid-configuration' })).json()
+    t.same(meta.scopes_supported, ['openid', 'profile', 'email', 'notes:read', 'notes:write'])
+    const { app: down, store: downStore } = await testServer()
+    t.teardown(() => down.close())
+    ;(downStore as unknown as { listClients: () => Promise<never> }).listClients = () =>
+      Promise.reject(new Error('down'))
+    const res = await down.inject({ url: '/.well-known/oauth-authorization-server' })
+    t.equal(res.statusCode, 200, 'discovery answers while the store is away')
+    t.same(res.json().scopes_supported, ['openid', 'profile', 'email'])
+  },
+)
+
 t.test('the JWKS has the right media type and caching', async (t) => {
   const res = await app.inject({ url: '/.well-known/jwks.json' })
   t.equal(res.statusCode, 200)

@@ -92,6 +92,7 @@ export function encodeClient(client: ClientRecord): string {
           },
         }
       : {}),
+    ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
     created_at: client.createdAt,
   })
 }
@@ -110,6 +111,9 @@ export function decodeClient(json: string): ClientRecord {
     ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
     ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
+    ...(Array.isArray(raw.post_logout_redirect_uris)
+      ? { postLogoutRedirectUris: raw.post_logout_redirect_uris as string[] }
+      : {}),
     ...(isExchange(raw.token_exchange)
       ? {
           tokenExchange: {
