@@ -40,6 +40,35 @@ async function addNote(page: Page, note: string): Promise<void> {
   })
 }
 
+t.test('a first visit: no console errors, no failed requests, no refresh without a session', async (t) => {
+  const fresh = await browser.newContext()
+  t.teardown(() => fresh.close())
+  const page = await fresh.newPage()
+  const problems: string[] = []
+  const requests: string[] = []
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`)
+  })
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
+  page.on('request', (req) => requests.push(req.url()))
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`${res.status()} ${res.url()}`)
+  })
+  await page.goto(stack.webUrl)
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 })
+  await page.waitForLoadState('networkidle')
+  t.same(problems, [], 'nothing went wrong')
+  t.notOk(
+    requests.some((u) => u.endsWith('/session/refresh')),
+    'no refresh attempted without a session hint',
+  )
+  t.ok(
+    requests.some((u) => u.endsWith('/favicon.svg')),
+    'the favicon is served',
+  )
+  t.equal(await page.isVisible('#signed-out'), true)
+})
+
 const context = await browser.newContext()
 t.teardown(() => context.close())
 const tab1 = await open(context)
@@ -63,9 +92,10 @@ t.test('sign in and see notes', async (t) => {
 
 t.test('the refresh token is never readable by the page', async (t) => {
   t.equal(await tab1.evaluate(() => document.cookie), '')
+  // Web storage holds one hint ("a cookie session may exist"), nothing a thief could use.
   t.equal(
     await tab1.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })),
-    '{}{}',
+    '{"tollgate-demo:cookie-session":"1"}{}',
   )
   const cookies = await context.cookies(stack.authUrl + '/session')
   const session = cookies.find((c) => c.name === 'tg_session')
@@ -186,26 +216,85 @@ t.test('logout ends the session for every tab', async (t) => {
   t.equal(await tab1.isVisible('#signed-out'), true, 'still signed out after a reload')
 })
 
-t.test('authorization code + PKCE through the sign-in page, ending in tokens at the demo redirect URI', async (t) => {
-  const fresh = await browser.newContext()
-  t.teardown(() => fresh.close())
-  const page = await open(fresh)
-  await page.click('#code-login')
-  await page.waitForURL(`${stack.authUrl}/oauth/authorize?**`)
-  t.equal(await page.title(), 'Sign in')
-  t.match(await text(page, 'main'), /continue to\s+Notes demo/)
-  await page.fill('#username', DEMO_USER.username)
-  await page.fill('#password', 'wrong password')
-  await page.click('button[type=submit]')
-  t.match(await text(page, '[role=alert]'), 'Invalid username or password')
-  await page.fill('#password', DEMO_USER.password)
-  await page.click('button[type=submit]')
-  await page.waitForURL(`${stack.webUrl}/callback?**`)
-  await page.waitForSelector('body[data-ready="true"]')
-  t.equal(await text(page, '#code-result'), 'Signed in as alice with the authorization code flow')
-  const claims = JSON.parse(await text(page, '#code-claims'))
-  t.equal(claims.name, 'Alice')
-  t.match(claims.scope, 'notes:read')
+t.test(
+  'authorization code + PKCE: the sign-in page, then the demo signed in with that session; sign-out ends it (RP-initiated logout)',
+  async (t) => {
+    const fresh = await browser.newContext()
+    t.teardown(() => fresh.close())
+    const page = await open(fresh)
+    await page.click('#code-login')
+    await page.waitForURL(`${stack.authUrl}/oauth/authorize?**`)
+    t.equal(await page.title(), 'Sign in')
+    t.match(await text(page, 'main'), /continue to\s+Notes demo/)
+    await page.screenshot({ path: path.join(ARTIFACTS, 'sign-in-page.png') })
+    await page.fill('#username', DEMO_USER.username)
+    await page.fill('#password', 'wrong password')
+    await page.click('button[type=submit]')
+    t.match(await text(page, '[role=alert]'), 'Invalid username or password')
+    await page.fill('#password', DEMO_USER.password)
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${stack.webUrl}/`)
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
+    t.equal(await text(page, '#greeting'), 'Signed in as Alice', 'the demo continues, signed in')
+    await addNote(page, 'from the code flow')
+    await page.waitForFunction(() => document.querySelector('#sessions tr.current'), null, { timeout: 10_000 })
+    const sessionId = await page.locator('#sessions tr.current button').getAttribute('data-session')
+    t.ok(sessionId, 'the code-flow session is the current one')
+    const stored = await page.evaluate(() => sessionStorage.getItem('tollgate-demo:code-session') ?? '')
+    const { refresh_token } = JSON.parse(stored) as { refresh_token: string }
+    const stolen = await fetch(`${stack.authUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'demo-web', refresh_token }),
+    })
+    t.equal(stolen.status, 400, 'its refresh token, copied out of the tab, is useless without the page’s key')
+    t.equal(((await stolen.json()) as { error: string }).error, 'invalid_dpop_proof')
+
+    await page.reload()
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
+    t.pass('a reload resumes the same session')
+
+    await page.click('#logout')
+    await page.waitForURL(`${stack.webUrl}/`)
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Signed out.', null, {
+      timeout: 10_000,
+    })
+    t.equal(await page.isVisible('#signed-out'), true)
+    t.equal(new URL(page.url()).search, '', 'the state is not left in the address bar')
+
+    // No orphan: signed in again elsewhere, the session list no longer has the code-flow session.
+    const check = await browser.newContext()
+    t.teardown(() => check.close())
+    const other = await open(check)
+    await signIn(other)
+    const ids = await other.evaluate(() =>
+      window.demo.loadSessions().then((list) => list.map((s) => (s as { id: string }).id)),
+    )
+    t.notOk(ids.includes(sessionId as string), 'the code-flow session has ended')
+  },
+)
+
+t.test('screenshots at 1280 and 390 px: nothing overflows the narrow screen', async (t) => {
+  const sizes = [
+    { name: 'desktop', width: 1280, height: 900 },
+    { name: 'phone', width: 390, height: 844 },
+  ]
+  for (const size of sizes) {
+    const ctx = await browser.newContext({ viewport: { width: size.width, height: size.height } })
+    const page = await open(ctx)
+    await page.screenshot({ path: path.join(ARTIFACTS, `signed-out-${size.name}.png`), fullPage: true })
+    await signIn(page)
+    await addNote(page, `a note seen at ${size.width} px, long enough to wrap on a phone screen without overflowing it`)
+    await page.waitForFunction(() => document.querySelectorAll('#sessions tr').length > 0, null, { timeout: 10_000 })
+    await page.screenshot({ path: path.join(ARTIFACTS, `signed-in-${size.name}.png`), fullPage: true })
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    )
+    t.equal(overflow, 0, `${size.name}: no horizontal scrolling`)
+    await page.click('#logout')
+    await page.waitForSelector('#signed-out:not([hidden])')
+    await ctx.close()
+  }
 })
 
 declare global {

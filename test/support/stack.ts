@@ -39,6 +39,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
           scopes: ['openid', 'profile', 'email', 'notes:read', 'notes:write'],
           audiences: [apiUrl],
           redirect_uris: [`${webUrl}/callback`],
+          post_logout_redirect_uris: [`${webUrl}/`],
           allowed_origins: [webUrl],
         },
       ],

@@ -38,19 +38,21 @@ async function loadSessions() {
     ...sessions.map((s) => {
       const tr = document.createElement('tr')
       if (s.current) tr.className = 'current'
-      for (const text of [
-        s.client_id,
-        s.user_agent ?? 'unknown',
-        new Date(s.created_at).toLocaleString(),
-        new Date(s.last_used_at).toLocaleString(),
+      for (const [label, text] of [
+        ['Client', s.client_id],
+        ['Device', s.user_agent ?? 'unknown'],
+        ['Signed in', new Date(s.created_at).toLocaleString()],
+        ['Last used', new Date(s.last_used_at).toLocaleString()],
       ]) {
         const td = document.createElement('td')
         td.textContent = text
+        td.dataset.label = label
         tr.append(td)
       }
       const td = document.createElement('td')
       const end = document.createElement('button')
       end.type = 'button'
+      end.className = 'danger'
       end.textContent = 'End'
       end.dataset.session = s.id
       end.addEventListener('click', () => endSession(s.id, s.current))
@@ -115,7 +117,7 @@ $('note-form').addEventListener('submit', async (event) => {
 })
 
 $('logout').addEventListener('click', async () => {
-  await auth.logout()
+  if ((await auth.logout()) === 'redirected') return // to the auth server's end_session_endpoint and back
   show(false)
   status('Signed out.')
 })
@@ -141,10 +143,21 @@ function handleFailure(err) {
 // For tests and the curious: the live pieces of this page.
 window.demo = { auth, loadNotes, loadSessions, refresh: auth.refresh }
 
-try {
-  await auth.refresh() // a session cookie from an earlier visit or another tab
-  await enter()
-} catch {
+const params = new URLSearchParams(location.search)
+if (params.has('state')) {
+  const ours = auth.returnedFromLogout(params)
+  history.replaceState(null, '', '/')
+  show(false)
+  status(ours ? 'Signed out.' : 'Not signed in.')
+} else if (auth.mayResume()) {
+  try {
+    await auth.refresh() // a session from an earlier visit, another tab, or the code flow that just finished
+    await enter()
+  } catch {
+    show(false)
+    status('Not signed in.')
+  }
+} else {
   show(false)
   status('Not signed in.')
 }

@@ -1,6 +1,16 @@
 // The demo's auth client: access token in memory, bound to the page's DPoP key; one refresh in flight at a time,
-// silent refresh on expiry or 401.
+// silent refresh on expiry or 401. Two kinds of session: a cookie session (`/session/login`, refresh token in an
+// HttpOnly cookie) or a code-flow session (authorization code + PKCE; its refresh token, bound to this page's
+// non-extractable DPoP key and so useless anywhere else, kept in this tab's sessionStorage).
 import { fetchWithProof, thumbprint } from './dpop.js'
+
+/** "A cookie session may exist": the page cannot read the HttpOnly cookie, so it asks only when this says so. */
+const COOKIE_HINT = 'tollgate-demo:cookie-session'
+const CODE_SESSION = 'tollgate-demo:code-session'
+const LOGOUT_STATE = 'tollgate-demo:logout-state'
+
+const codeSession = () => JSON.parse(sessionStorage.getItem(CODE_SESSION) || 'null')
+const hasCookieHint = () => localStorage.getItem(COOKIE_HINT) === '1'
 
 let config
 let accessToken = null
@@ -27,6 +37,8 @@ function accept(tokens) {
 
 export const identity = () => idClaims
 export const signedIn = () => accessToken !== null
+/** Whether there is a session to resume on load (so a fresh visit makes no request that must fail). */
+export const mayResume = () => codeSession() !== null || hasCookieHint()
 
 /** A POST to the auth server's session endpoints, with the cookie and a DPoP proof (which binds the session). */
 async function authPost(path, body) {
@@ -49,24 +61,57 @@ export async function login(username, password) {
   })
   const body = await res.json()
   if (!res.ok) throw new Error(body.error_description || body.error)
+  localStorage.setItem(COOKIE_HINT, '1')
   return accept(body)
 }
 
-/** Rotates the session cookie for a new access token; callers at the same moment share one request. */
+/** The code-flow session's refresh grant, with a proof by the key its refresh token is bound to. */
+async function refreshCodeSession(saved) {
+  const { authUrl, clientId } = await loadConfig()
+  const res = await fetchWithProof(`${authUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, refresh_token: saved.refresh_token }),
+  })
+  if (!res.ok) {
+    if (res.status < 500) sessionStorage.removeItem(CODE_SESSION)
+    return undefined
+  }
+  const body = await res.json()
+  sessionStorage.setItem(
+    CODE_SESSION,
+    JSON.stringify({ refresh_token: body.refresh_token, id_token: body.id_token ?? saved.id_token }),
+  )
+  if (!body.id_token && saved.id_token) idClaims = decodeJwt(saved.id_token)
+  return accept(body)
+}
+
+/** A new access token from whichever session this page has; callers at the same moment share one request. */
 export function refresh() {
   inFlight ??= (async () => {
     try {
-      const res = await authPost('/session/refresh')
-      if (!res.ok) {
+      const saved = codeSession()
+      const tokens = saved ? await refreshCodeSession(saved) : await refreshCookieSession()
+      if (!tokens) {
         accessToken = null
         throw new Error('not signed in')
       }
-      return accept(await res.json())
+      return tokens
     } finally {
       inFlight = null
     }
   })()
   return inFlight
+}
+
+async function refreshCookieSession() {
+  const res = await authPost('/session/refresh')
+  if (!res.ok) {
+    if (res.status < 500) localStorage.removeItem(COOKIE_HINT)
+    return undefined
+  }
+  localStorage.setItem(COOKIE_HINT, '1')
+  return accept(await res.json())
 }
 
 /** Fetch with the access token, refreshing it first when it is about to expire and once more on a 401. */
@@ -81,15 +126,45 @@ export async function authorized(url, init = {}) {
   return res
 }
 
+/**
+ * Signs out. A cookie session ends with `/session/logout`; a code-flow session with OpenID Connect RP-initiated
+ * logout: the browser goes to the auth server's end_session_endpoint with the ID token and comes back here.
+ */
 export async function logout() {
+  const saved = codeSession()
+  if (saved) {
+    const { authUrl } = await loadConfig()
+    const metadata = await (await fetch(`${authUrl}/.well-known/openid-configuration`)).json()
+    const state = random()
+    sessionStorage.setItem(LOGOUT_STATE, state)
+    forget()
+    const url = new URL(metadata.end_session_endpoint)
+    url.search = new URLSearchParams({
+      id_token_hint: saved.id_token,
+      post_logout_redirect_uri: `${location.origin}/`,
+      state,
+    }).toString()
+    location.assign(url.href)
+    return 'redirected'
+  }
   await authPost('/session/logout')
-  accessToken = null
-  idClaims = null
+  forget()
+  return 'signed out'
 }
 
+/** Back from the end_session_endpoint: true when this is the answer to our own sign-out (state matches). */
+export function returnedFromLogout(params) {
+  const expected = sessionStorage.getItem(LOGOUT_STATE)
+  sessionStorage.removeItem(LOGOUT_STATE)
+  return expected !== null && params.get('state') === expected
+}
+
+/** Forgets this page's tokens and session hints (the session itself was ended elsewhere). */
 export function forget() {
   accessToken = null
   idClaims = null
+  localStorage.removeItem(COOKIE_HINT)
+  sessionStorage.removeItem(CODE_SESSION)
 }
 
 // --- authorization code + PKCE --------------------------------------------------------------
@@ -113,7 +188,7 @@ export async function startCodeFlow() {
     response_type: 'code',
     client_id: clientId,
     redirect_uri: `${location.origin}/callback`,
-    scope: 'openid profile email notes:read',
+    scope: 'openid profile email notes:read notes:write',
     state,
     nonce,
     code_challenge: challenge,
@@ -146,6 +221,8 @@ export async function finishCodeFlow(params) {
   if (!res.ok) throw new Error(body.error_description || body.error)
   const claims = decodeJwt(body.id_token)
   if (claims.nonce !== saved.nonce) throw new Error('nonce mismatch')
+  // The session this sign-in created is the page's from now on: the demo resumes it, sign-out ends it.
+  sessionStorage.setItem(CODE_SESSION, JSON.stringify({ refresh_token: body.refresh_token, id_token: body.id_token }))
   accept(body)
   return { tokens: body, claims }
 }

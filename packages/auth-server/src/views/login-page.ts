@@ -2,15 +2,27 @@
 import { createHash } from 'node:crypto'
 
 const STYLE = `
-  :root { color-scheme: light dark; font-family: system-ui, sans-serif; }
-  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: Canvas; color: CanvasText; }
-  main { width: min(22rem, 90vw); padding: 2rem; border: 1px solid GrayText; border-radius: .75rem; }
-  h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
-  p { margin: 0 0 1.25rem; }
-  label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
-  input[type=text], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem; font: inherit; }
-  button { margin-top: 1.25rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600; cursor: pointer; }
-  .error { border: 2px solid #b00020; border-radius: .4rem; padding: .6rem; margin-bottom: 1rem; }
+  :root { color-scheme: light dark; --bg: #f6f7fb; --surface: #fff; --text: #1d2330; --muted: #5d6678; --line: #dfe3ec;
+    --accent: #3b5bdb; --accent-text: #fff; --danger: #c92a2a;
+    font-family: "Inter", "Segoe UI", system-ui, -apple-system, sans-serif; font-size: 16px; line-height: 1.5; }
+  @media (prefers-color-scheme: dark) { :root { --bg: #11141b; --surface: #1a1f29; --text: #e6e9f0; --muted: #9aa3b5;
+    --line: #2c3342; --accent: #748ffc; --accent-text: #0d1020; --danger: #ff8787; } }
+  * { box-sizing: border-box; }
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--text); }
+  main { width: min(24rem, calc(100vw - 2rem)); padding: 2rem; background: var(--surface); border: 1px solid var(--line);
+    border-radius: 10px; }
+  .brand { font-weight: 700; color: var(--accent); margin: 0 0 1rem; font-size: .875rem; letter-spacing: .02em; }
+  h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 .25rem; }
+  p { margin: 0 0 1.25rem; color: var(--muted); }
+  strong { color: var(--text); }
+  label { display: block; font-weight: 600; font-size: .875rem; margin: .75rem 0 .25rem; }
+  input[type=text], input[type=password] { width: 100%; padding: .5rem .75rem; font: inherit; color: var(--text);
+    background: var(--bg); border: 1px solid var(--line); border-radius: 8px; }
+  button { margin-top: 1.25rem; width: 100%; padding: .6rem; font: inherit; font-weight: 600; cursor: pointer;
+    color: var(--accent-text); background: var(--accent); border: 1px solid var(--accent); border-radius: 8px; }
+  input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+  .error { color: var(--danger); border: 1px solid var(--danger); border-radius: 8px; padding: .5rem .75rem;
+    margin-bottom: 1rem; }
 `
 
 /** The CSP source for the page's one inline style block. */
@@ -34,6 +46,7 @@ function page(title: string, body: string): string {
 </head>
 <body>
 <main>
+<p class="brand">Tollgate</p>
 ${body}
 </main>
 </body>

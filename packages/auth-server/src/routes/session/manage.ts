@@ -69,7 +69,8 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
           created_at: new Date(s.createdAt).toISOString(),
           last_used_at: new Date(s.lastUsedAt).toISOString(),
           user_agent: s.userAgent ?? null,
-          current: s.fid === current,
+          // This browser's cookie session, or the session the calling token belongs to (a code-flow app's).
+          current: s.fid === current || (current === undefined && sessionId(s.fid) === claims.sid),
         })),
       )
     },
