@@ -54,11 +54,32 @@ export async function applyBootstrap(doc: BootstrapDocument, store: Store, hashe
 
 /** Reads and parses BOOTSTRAP_FILE (not yet validated: {@link applyBootstrap} does that). */
 export async function readBootstrapFile(file: string): Promise<BootstrapDocument> {
+  return (await readJsonFile(file, (message) => new BootstrapError(message))) as BootstrapDocument
+}
+
+/**
+ * Reads a JSON file; a mistake is one line naming the file and, for bad JSON, the line and column
+ * (`bootstrap.json:4:7: not valid JSON (Expected double-quoted property name)`).
+ */
+export async function readJsonFile(file: string, error: (message: string) => Error): Promise<unknown> {
+  let text: string
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as BootstrapDocument
+    text = await readFile(file, 'utf8')
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'not valid JSON'
-    throw new BootstrapError(`${file}: ${reason}`)
+    const code = (err as NodeJS.ErrnoException).code
+    throw error(`${file}: ${code === 'ENOENT' ? 'file not found' : `cannot be read (${code})`}`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    const message = (err as Error).message
+    const at = /at position (\d+)/.exec(message)
+    const offset = at ? Number(at[1]) : text.length
+    const before = text.slice(0, offset).split('\n')
+    const reason = message
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/^Unexpected end of JSON input$/, 'unexpected end of file')
+    throw error(`${file}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: not valid JSON (${reason})`)
   }
 }
 

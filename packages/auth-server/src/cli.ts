@@ -1,12 +1,13 @@
 // `tollgate`: the admin CLI. Configured by the same environment as the server (REDIS_URL, KEYS_DIR, …).
 import { Command, CommanderError } from 'commander'
 import { adminCommands } from './cli/admin.js'
+import { devCommand } from './cli/dev.js'
 import { keysCommands } from './cli/keys.js'
 import { CliError, type Output, output } from './cli/output.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
 const program = new Command('tollgate')
-  .description('Tollgate administration: users, clients, sessions and signing keys')
+  .description('Tollgate administration: users, clients, sessions and signing keys; `tollgate dev`, a test issuer')
   .option('--json', 'machine-readable output')
   .showHelpAfterError()
   .exitOverride()
@@ -19,6 +20,7 @@ const context = (): { config: Config; out: Output } => {
 
 adminCommands(program, context)
 keysCommands(program, context)
+devCommand(program)
 
 try {
   await program.parseAsync(process.argv)

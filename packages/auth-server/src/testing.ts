@@ -15,6 +15,7 @@ import type { ServerContext } from './context.js'
 import { newRsaKey } from './keys/key-file.js'
 import { Keystore } from './keys/keystore.js'
 import { MemoryStore } from './store/memory/memory-store.js'
+import { testControls } from './testing/controls.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
 import type { UserInput } from './users/user.js'
 
@@ -40,8 +41,19 @@ export interface TestIssuerOptions {
   /** Any other auth-server setting, by its environment name (e.g. `REFRESH_IDLE_TTL`, `REFRESH_REUSE_GRACE`). */
   readonly env?: Record<string, string>
   /** Log level of the server's JSON logs on stdout (e.g. `warn`). Default: no logs. */
-
   readonly logLevel?: string
+  /** Listen on this port (default: a free one) and host (default `127.0.0.1`). */
+  readonly port?: number
+  readonly host?: string
+  /** The issuer URL, when clients reach the server by another name (a container's). Default `http://<host>:<port>`. */
+  readonly issuer?: string
+  /** Signing keys to use, in order (the first signs; `rotateKeys()` takes the next), instead of generated ones. */
+  readonly keys?: readonly KeyObject[]
+  /**
+   * Serve the test controls over HTTP under `/_test/` (mint a token, move the clock, rotate keys, end sessions,
+   * reset), for test suites in other languages (`tollgate dev`). Loopback callers only, unless `allowRemote`.
+   */
+  readonly controls?: boolean | { readonly allowRemote?: boolean }
 }
 
 /** The issuer's clock: every timestamp, TTL and expiry in the server follows it. */
@@ -52,6 +64,8 @@ export interface TestClock {
   advance(seconds: number): void
   /** Sets the time (it stays still from then on until moved again). */
   set(time: number | Date): void
+  /** Follows real time again. */
+  reset(): void
 }
 
 export interface MintOptions {
@@ -66,6 +80,10 @@ export interface MintOptions {
   readonly roles?: readonly string[]
   /** Lifetime in seconds; 0 or negative mints an already expired token. Default `accessTokenTtl`. */
   readonly expiresIn?: number
+  /** The session the token belongs to (so ending it, or its revocation event, covers the token). */
+  readonly sid?: string
+  /** Seconds since the epoch. */
+  readonly authTime?: number
 }
 
 export interface TestIssuer {
@@ -87,6 +105,8 @@ export interface TestIssuer {
   rotateKeys(): Promise<string>
   /** Ends every session (refresh-token family) of a user, by username; returns how many ended. */
   endSessions(username: string): Promise<number>
+  /** Forgets every session, code and counter, registers the clients and users again, and follows real time. */
+  reset(): Promise<void>
   close(): Promise<void>
 }
 
@@ -155,6 +175,10 @@ function testClock(start: number | Date | undefined): TestClock {
     set(time) {
       frozen = Number(time)
     },
+    reset() {
+      frozen = undefined
+      offset = 0
+    },
   }
 }
 
@@ -189,9 +213,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     ...(options.clients ?? []),
   ]
 
+  const host = options.host ?? '127.0.0.1'
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
+    const port = options.port ?? (await freePort())
+    const url = options.issuer ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`
     const config = loadConfig({
       LOG_LEVEL: options.logLevel ?? 'warn',
       TOKEN_RATE_LIMIT: '0',
@@ -199,20 +224,25 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       ...options.env,
       ISSUER: url,
       PORT: String(port),
-      HOST: '127.0.0.1',
+      HOST: host,
       ...(options.accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) }),
     })
     const store = new MemoryStore({ now: clock.now })
     let keys = 0
     const keystore = await Keystore.open({
       dir: undefined,
-      newPrivateKey: () => (keys++ === 0 ? firstKey() : rotationKey()),
+      newPrivateKey: () => {
+        const given = options.keys?.[keys]
+        return given ? Promise.resolve(given) : keys++ === 0 ? firstKey() : rotationKey()
+      },
       now: clock.now,
       publishDelayMs: 0,
       retireAfterMs: (Math.max(config.accessTokenTtl, ID_TOKEN_TTL) + 60) * 1000,
     })
     const secretKey = Buffer.from(generateSecret(), 'base64url')
-    await applyBootstrap({ clients, users: options.users ?? [] }, store, new SecretHasher(secretKey), clock.now())
+    const hasher = new SecretHasher(secretKey)
+    const register = () => applyBootstrap({ clients, users: options.users ?? [] }, store, hasher, clock.now())
+    await register()
     const app = await buildApp({
       config,
       store,
@@ -221,18 +251,23 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       now: clock.now,
       ...(options.logLevel ? {} : { logger: false }),
     })
+    let issuer: TestIssuer | undefined
+    if (options.controls) {
+      const allowRemote = typeof options.controls === 'object' && options.controls.allowRemote === true
+      await app.register(testControls, { issuer: () => issuer as TestIssuer, allowRemote })
+    }
     try {
-      await app.listen({ port, host: '127.0.0.1' })
+      await app.listen({ port, host })
     } catch (err) {
       await app.close()
       // Another process took the port between probing and listening: try another.
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempt < 5) continue
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE' && options.port === undefined && attempt < 5) continue
       throw err
     }
     const { ctx } = app
     await ctx.metrics.load()
 
-    return {
+    issuer = {
       url,
       tokenEndpoint: `${url}/oauth/token`,
       jwksUri: `${url}/.well-known/jwks.json`,
@@ -248,6 +283,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
             scope: list(mint.scope),
             audience: mint.audience === undefined ? [audience] : list(mint.audience),
             ...(mint.roles ? { roles: mint.roles } : {}),
+            ...(mint.sid ? { sid: mint.sid } : {}),
+            ...(mint.authTime === undefined ? {} : { authTime: mint.authTime }),
           },
           mint.expiresIn ?? config.accessTokenTtl,
         )
@@ -261,11 +298,18 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         if (!user) throw new Error(`no user "${username}"`)
         return ctx.revoker.endUserSessions(user.sub, 'admin')
       },
+      async reset() {
+        store.reset()
+        ctx.clients.invalidate()
+        clock.reset()
+        await register()
+      },
       async close() {
         await app.close()
         keystore.close()
         await store.close()
       },
     }
+    return issuer
   }
 }

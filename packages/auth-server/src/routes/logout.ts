@@ -108,9 +108,10 @@ export const logoutRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
     }
   }
   app.get('/oauth/logout', { schema }, handler)
+  const { querystring, ...common } = schema
   app.post(
     '/oauth/logout',
-    { schema: { ...schema, querystring: undefined, consumes: ['application/x-www-form-urlencoded'] } },
+    { schema: { ...common, body: querystring, consumes: ['application/x-www-form-urlencoded'] } },
     handler,
   )
 }

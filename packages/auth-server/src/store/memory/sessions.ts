@@ -46,6 +46,12 @@ export class MemorySessions {
     this.#now = now
   }
 
+  /** Forgets every session (the development issuer's reset). */
+  clear(): void {
+    this.#families.clear()
+    this.#sessions.clear()
+  }
+
   /** Drops expired families (they are also dropped when touched). */
   sweep(now: number): void {
     for (const family of this.#families.values()) if (family.expiresAt <= now) this.#drop(family.sub, family.fid)

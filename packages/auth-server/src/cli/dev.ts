@@ -1,0 +1,111 @@
+// `tollgate dev`: the test issuer as a process, for test suites in any language. The real server on the in-memory
+// store, with the clients, users, keys and lifetimes of a JSON file, and the test controls over HTTP (/_test/…).
+import { createPrivateKey, type KeyObject } from 'node:crypto'
+import type { Command } from 'commander'
+import { readJsonFile } from '../bootstrap.js'
+import type { ClientInput } from '../clients/client.js'
+import { generateSecret } from '../clients/secrets.js'
+import { createTestIssuer, type TestIssuer } from '../testing.js'
+import type { UserInput } from '../users/user.js'
+import { CliError } from './output.js'
+
+/** The dev file: every field optional; anything else is refused by name. */
+interface DevFile {
+  issuer?: string
+  audience?: string
+  scopes?: string[]
+  access_token_ttl?: number
+  /** Any other server setting by its environment name (REFRESH_REUSE_GRACE, DPOP_NONCE, …). */
+  env?: Record<string, string>
+  /** Signing keys, in order: private JWKs or PEM strings. Generated when absent. */
+  keys?: (Record<string, unknown> | string)[]
+  clients?: (ClientInput & { client_secret?: string })[]
+  users?: UserInput[]
+  /** Start the clock here (ISO 8601) and keep it still until moved. */
+  now?: string
+}
+const FIELDS = new Set(['issuer', 'audience', 'scopes', 'access_token_ttl', 'env', 'keys', 'clients', 'users', 'now'])
+
+async function readDevFile(file: string): Promise<DevFile> {
+  const doc = await readJsonFile(file, (message) => new CliError(message))
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new CliError(`${file}: must be a JSON object`)
+  const unknown = Object.keys(doc).find((k) => !FIELDS.has(k))
+  if (unknown !== undefined) throw new CliError(`${file}: unknown field "${unknown}"`)
+  return doc as DevFile
+}
+
+function keyOf(key: Record<string, unknown> | string, index: number): KeyObject {
+  try {
+    const object =
+      typeof key === 'string' ? createPrivateKey(key) : createPrivateKey({ key: key as never, format: 'jwk' })
+    if (object.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key')
+    return object
+  } catch (err) {
+    throw new CliError(`keys[${index}]: not an RSA private key (${(err as Error).message})`)
+  }
+}
+
+export function devCommand(program: Command): void {
+  program
+    .command('dev')
+    .description(
+      'run a test issuer: the real server in memory, with test controls over HTTP for test suites in any language',
+    )
+    .option('--config <file>', 'clients, users, keys and lifetimes (JSON; see docs/test-issuer.md)')
+    .option('--port <port>', 'listen port', '4000')
+    .option('--host <host>', 'listen address (the test controls answer loopback callers only)', '127.0.0.1')
+    .option('--allow-remote-controls', 'let non-loopback callers use /_test/… (inside a container)')
+    .action(async (options: { config?: string; port: string; host: string; allowRemoteControls?: boolean }) => {
+      const port = Number(options.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('--port: must be 0-65535')
+      const file = options.config ? await readDevFile(options.config) : {}
+      const generated: string[] = []
+      const clients = (file.clients ?? []).map((client) => {
+        if (client.public || client.client_secret !== undefined) return client
+        generated.push(client.client_id)
+        return { ...client, client_secret: generateSecret() }
+      })
+      let issuer: TestIssuer
+      try {
+        issuer = await createTestIssuer({
+          port,
+          host: options.host,
+          ...(file.issuer ? { issuer: file.issuer } : {}),
+          ...(file.audience ? { audience: file.audience } : {}),
+          ...(file.scopes ? { scopes: file.scopes } : {}),
+          ...(file.access_token_ttl === undefined ? {} : { accessTokenTtl: file.access_token_ttl }),
+          ...(file.env ? { env: file.env } : {}),
+          ...(file.keys ? { keys: file.keys.map(keyOf) } : {}),
+          ...(file.now ? { now: new Date(file.now) } : {}),
+          clients,
+          users: file.users ?? [],
+          controls: { allowRemote: Boolean(options.allowRemoteControls) },
+          logLevel: process.env.LOG_LEVEL ?? 'warn',
+        })
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'EADDRINUSE') throw new CliError(`port ${port} is in use: choose another with --port`)
+        throw new CliError((err as Error).message)
+      }
+      const lines = [
+        `tollgate dev: test issuer at ${issuer.url} (in memory; nothing is kept)`,
+        `  discovery   ${issuer.url}/.well-known/openid-configuration`,
+        `  client      ${issuer.client.clientId} / ${issuer.client.clientSecret} (client_credentials, password, refresh_token; aud ${issuer.client.audience})`,
+        ...clients.map(
+          (c) =>
+            `  client      ${c.client_id}${c.public ? ' (public)' : ` / ${generated.includes(c.client_id) ? c.client_secret : '(secret from the file)'}`} ${c.grant_types.join(', ')}`,
+        ),
+        ...(file.users ?? []).map((u) => `  user        ${u.username}`),
+        `  controls    ${issuer.url}/_test (tokens, clock, keys/rotate, sessions/end, reset)${options.allowRemoteControls ? '' : ', loopback only'}`,
+        '',
+      ]
+      process.stdout.write(`${lines.join('\n')}\n`)
+      const stop = async () => {
+        await issuer.close()
+        process.exit(0)
+      }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    })
+}

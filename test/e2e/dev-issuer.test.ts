@@ -1,0 +1,101 @@
+// `tollgate dev` driven from outside Node: a Python test suite (standard library only) uses the test issuer the way a
+// Go or Java service's tests would — discovery, tokens, minted claims, the clock, key rotation, sessions, reset.
+import { spawn } from 'node:child_process'
+import t from 'tap'
+import { freePort } from '../support/ports.js'
+import { reapOnExit } from '../support/reaper.js'
+import { ROOT } from '../support/services.js'
+
+const port = await freePort()
+const url = `http://127.0.0.1:${port}`
+const child = reapOnExit(
+  spawn(
+    process.execPath,
+    [
+      `${ROOT}packages/auth-server/bin/tollgate.js`,
+      'dev',
+      '--config',
+      `${ROOT}test/examples/any-language/dev.json`,
+      '--port',
+      String(port),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  ),
+)
+let banner = ''
+child.stdout?.on('data', (d) => {
+  banner += d
+})
+child.stderr?.on('data', (d) => {
+  banner += d
+})
+t.teardown(() => {
+  child.kill('SIGTERM')
+})
+for (let i = 0; i < 400; i++) {
+  if (child.exitCode !== null) throw new Error(`tollgate dev exited: ${banner}`)
+  const ok = await fetch(`${url}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  )
+  if (ok) break
+  await new Promise((r) => setTimeout(r, 50))
+}
+
+t.test('the banner says what was registered and where the controls are', async (t) => {
+  t.match(banner, new RegExp(`test issuer at ${url}`))
+  t.match(banner, /client\s+test-client \/ [A-Za-z0-9_-]{43}/)
+  t.match(banner, /client\s+web \(public\) password, refresh_token/)
+  t.match(banner, /user\s+alice/)
+  t.match(banner, /controls\s+.*\/_test .*loopback only/)
+})
+
+t.test('a Python unittest suite drives it over HTTP and passes', async (t) => {
+  const python = spawn('python3', [`${ROOT}test/examples/any-language/test_issuer.py`], {
+    env: { ...process.env, TOLLGATE_URL: url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  python.stdout.on('data', (d) => {
+    output += d
+  })
+  python.stderr.on('data', (d) => {
+    output += d
+  })
+  const code = await new Promise<number | null>((resolve) => python.once('exit', resolve))
+  t.equal(code, 0, output)
+  t.match(output, /Ran 5 tests/)
+  t.match(output, /\nOK\n/)
+})
+
+t.test('a bad config file is one line with its line and column', async (t) => {
+  const { writeFile, mkdtemp } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const path = await import('node:path')
+  const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-dev-'))
+  const file = path.join(dir, 'dev.json')
+  await writeFile(file, '{\n  "clients": [],\n  users: []\n}\n')
+  const bad = spawn(process.execPath, [
+    `${ROOT}packages/auth-server/bin/tollgate.js`,
+    'dev',
+    '--config',
+    file,
+    '--port',
+    '0',
+  ])
+  let stderr = ''
+  bad.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve))
+  t.equal(code, 1)
+  t.match(stderr, new RegExp(`^tollgate: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:3: not valid JSON`))
+  await writeFile(file, '{ "clientz": [] }')
+  const unknown = spawn(process.execPath, [`${ROOT}packages/auth-server/bin/tollgate.js`, 'dev', '--config', file])
+  let err2 = ''
+  unknown.stderr.on('data', (d) => {
+    err2 += d
+  })
+  t.equal(await new Promise<number | null>((resolve) => unknown.once('exit', resolve)), 1)
+  t.match(err2, /unknown field "clientz"/)
+})
