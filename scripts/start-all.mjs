@@ -1,14 +1,38 @@
 #!/usr/bin/env node
-// `pnpm start`: runs the auth server, the resource API and the demo web app side by side, prefixing
-// their output; stops all of them when one exits or on Ctrl-C / SIGTERM.
+// `pnpm start`: runs the auth server, the resource API and the demo web app side by side, their JSON logs made
+// readable and prefixed; stops all of them when one exits or on Ctrl-C / SIGTERM. A mistake in the setup is one
+// line naming the variable to change, before anything starts.
 // Ports: AUTH_PORT (3000), API_PORT (3001), WEB_PORT (3002). Everything else passes through the environment.
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const authPort = process.env.AUTH_PORT ?? '3000'
-const apiPort = process.env.API_PORT ?? '3001'
-const webPort = process.env.WEB_PORT ?? '3002'
+
+function fail(message) {
+  process.stderr.write(`pnpm start: ${message}\n`)
+  process.exit(1)
+}
+
+/** A port variable: an integer 1-65535 that nothing on this machine is listening on. */
+async function portOf(name, fallback) {
+  const raw = process.env[name] ?? fallback
+  const port = Number(raw)
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) fail(`${name}=${raw}: must be a port number (1-65535)`)
+  const free = await new Promise((resolve) => {
+    const probe = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, process.env.HOST ?? '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+  if (!free)
+    fail(`${name}=${port}: the port is already in use (stop what listens there, or set ${name} to another port)`)
+  return String(port)
+}
+
+const authPort = await portOf('AUTH_PORT', '3000')
+const apiPort = await portOf('API_PORT', '3001')
+const webPort = await portOf('WEB_PORT', '3002')
+if (new Set([authPort, apiPort, webPort]).size < 3) fail('AUTH_PORT, API_PORT and WEB_PORT must differ')
 const issuer = process.env.ISSUER ?? `http://localhost:${authPort}`
 const api = `http://localhost:${apiPort}`
 const web = `http://localhost:${webPort}`
@@ -17,7 +41,13 @@ const services = [
   {
     name: 'auth',
     entry: 'packages/auth-server/dist/server.bundle.js',
-    env: { PORT: authPort, ISSUER: issuer, DEMO_AUDIENCE: api, DEMO_WEB_ORIGIN: web },
+    env: {
+      PORT: authPort,
+      ISSUER: issuer,
+      DEMO_AUDIENCE: api,
+      DEMO_WEB_ORIGIN: web,
+      TOLLGATE_PORT_VARIABLE: 'AUTH_PORT',
+    },
   },
   {
     name: 'api ',
@@ -27,6 +57,7 @@ const services = [
       ISSUER: issuer,
       AUDIENCE: process.env.AUDIENCE ?? api,
       CORS_ORIGINS: process.env.CORS_ORIGINS ?? web,
+      TOLLGATE_PORT_VARIABLE: 'API_PORT',
     },
   },
   {
@@ -35,6 +66,25 @@ const services = [
     env: { PORT: webPort, AUTH_URL: issuer, API_URL: api, CLIENT_ID: process.env.CLIENT_ID ?? 'demo-web' },
   },
 ]
+
+// The servers log JSON (what production wants); here a person reads them. LOG_FORMAT=json keeps them as they are.
+const pretty =
+  process.env.LOG_FORMAT === 'json'
+    ? undefined
+    : (await import('pino-pretty')).prettyFactory({
+        colorize: process.stdout.isTTY,
+        translateTime: 'HH:MM:ss',
+        ignore: 'pid,hostname',
+        singleLine: true,
+      })
+const readable = (line) => {
+  if (!pretty || !line.startsWith('{')) return line
+  try {
+    return pretty(line).trimEnd()
+  } catch {
+    return line
+  }
+}
 
 const children = services.map(({ name, entry, env }) => {
   const child = spawn(process.execPath, [entry], {
@@ -47,7 +97,7 @@ const children = services.map(({ name, entry, env }) => {
     stream.on('data', (chunk) => {
       const lines = (rest + chunk).split('\n')
       rest = lines.pop() ?? ''
-      for (const line of lines) out.write(`[${name}] ${line}\n`)
+      for (const line of lines) out.write(`[${name}] ${readable(line)}\n`)
     })
   }
   prefix(child.stdout, process.stdout)
@@ -63,8 +113,12 @@ let stopping = false
 function stop(code) {
   if (stopping) return
   stopping = true
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
-  setTimeout(() => process.exit(code), 10_000).unref()
+  // A service that failed to start: give the others a moment to say what is wrong with them too.
+  const grace = code === 0 ? 0 : 1_000
+  setTimeout(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM')
+  }, grace).unref()
+  setTimeout(() => process.exit(code), 10_000 + grace).unref()
   Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.on('exit', r)) : null))).then(() =>
     process.exit(code),
   )

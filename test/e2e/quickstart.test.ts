@@ -45,6 +45,21 @@ t.test('the auth server prints demo credentials and warns that nothing is persis
   t.ok(secret, output)
   t.match(output, /in-memory store/)
   t.match(output, /curl -s -u demo-service:/)
+  t.match(output, /confidential; client_credentials only/, 'the banner says which client does what')
+  t.match(output, /public; password, refresh_token and authorization_code/)
+  t.match(output, new RegExp(`API docs ${issuer}/docs · metrics ${issuer}/metrics`))
+  t.match(output, /\[auth\] \[\d\d:\d\d:\d\d\] (INFO|WARN)/, 'logs are human-readable under pnpm start')
+})
+
+t.test('the password grant line of the banner works as printed (public client, no secret)', async (t) => {
+  const line = /curl -s -d grant_type=password (.*) (http\S+)/.exec(output)
+  t.ok(line, output)
+  const fields = new URLSearchParams(
+    [...(line?.[1] ?? '').matchAll(/-d (\S+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
+  )
+  fields.set('grant_type', 'password')
+  const res = await fetch(`${issuer}/oauth/token`, { method: 'POST', body: fields })
+  t.equal(res.status, 200, await res.clone().text())
 })
 
 t.test('a demo client_credentials token is accepted by the resource API', async (t) => {

@@ -28,12 +28,41 @@ function demoBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>>):
     '',
     '  Tollgate demo mode (in-memory store, nothing is persisted). Demo credentials, valid until restart:',
     `    service client  ${demo.service.clientId} / ${demo.service.clientSecret}`,
-    `    web client      ${demo.web.clientId} (public, for the demo web app at ${config.demoWebOrigin})`,
-    `    user            ${demo.user.username} / ${demo.user.password}`,
-    '  Get a token:',
+    '                    confidential; client_credentials only (service-to-service tokens)',
+    `    web client      ${demo.web.clientId}`,
+    `                    public; password, refresh_token and authorization_code (PKCE), for the demo web app at ${config.demoWebOrigin}`,
+    `    user            ${demo.user.username} / ${demo.user.password}   (sign in at ${config.demoWebOrigin})`,
+    '  Get a service token:',
     `    curl -s -u ${demo.service.clientId}:${demo.service.clientSecret} -d grant_type=client_credentials ${token}`,
+    '  Sign in as the user (a public client: no secret, client_id in the form):',
+    `    curl -s -d grant_type=password -d client_id=${demo.web.clientId} -d username=${demo.user.username} -d password=${demo.user.password} ${token}`,
+    `  API docs ${config.baseUrl}/docs · metrics ${config.baseUrl}/metrics · discovery ${config.baseUrl}/.well-known/openid-configuration`,
     '',
   ].join('\n')
+}
+
+/** How the operator named the Redis to use (credentials left out). */
+function redisSetting(config: Config): string {
+  if (config.redisClusterNodes) {
+    return `REDIS_CLUSTER_NODES (${config.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')})`
+  }
+  try {
+    const url = new URL(config.redisUrl as string)
+    return `REDIS_URL (${url.protocol}//${url.host})`
+  } catch {
+    return 'REDIS_URL'
+  }
+}
+
+/** The bootstrap records that still carry the shipped example secrets (`deploy/bootstrap.example.json`). */
+function exampleSecretsIn(doc: BootstrapDocument | undefined): string[] {
+  const example = (value: unknown) => typeof value === 'string' && /^change-me/i.test(value)
+  return [
+    ...(doc?.clients ?? []).filter((c) => example(c.client_secret)).map((c) => `client ${c.client_id}`),
+    ...(doc?.users ?? [])
+      .filter((u) => example((u as { password?: string }).password))
+      .map((u) => `user ${u.username}`),
+  ]
 }
 
 async function main(): Promise<void> {
@@ -61,7 +90,7 @@ async function main(): Promise<void> {
     log,
     // A Redis that reconnects with an evicting policy would delete data from now on: stop, as at startup.
     onMisconfigured: (err) => fail(err.message),
-  }).catch((err: Error) => fail(err.message))
+  }).catch((err: Error) => fail(`${redisSetting(config)}: ${err.message}`))
   const hasher = new SecretHasher(secretKey)
 
   if (store.kind === 'memory') {
@@ -73,7 +102,19 @@ async function main(): Promise<void> {
     bootstrap = doc
     log.info(counts, 'bootstrap file applied')
   }
-  if (config.bootstrapFile) await applyBootstrapFile(config.bootstrapFile).catch((err: Error) => fail(err.message))
+  if (config.bootstrapFile) {
+    await applyBootstrapFile(config.bootstrapFile).catch((err: Error) => fail(`BOOTSTRAP_FILE ${err.message}`))
+    const examples = exampleSecretsIn(bootstrap)
+    if (examples.length > 0) {
+      log.warn(
+        { records: examples },
+        'the bootstrap file uses example secrets: replace them before anyone else can reach this server',
+      )
+      process.stderr.write(
+        `\n  WARNING: ${config.bootstrapFile} still has its example secrets (${examples.join(', ')}).\n  Anyone who has read the example can sign in. Replace them before this server is reachable by others.\n\n`,
+      )
+    }
+  }
   // From here on, a missing marker means the store lost its data under us.
   await store.ensureMarker().catch((err: Error) => fail(err.message))
 
@@ -111,7 +152,13 @@ async function main(): Promise<void> {
     store.kind === 'memory' && !config.bootstrapFile
       ? await seedDemo(store, hasher, Date.now(), { audience: config.demoAudience, webOrigin: config.demoWebOrigin })
       : undefined
-  await app.listen({ port: config.port, host: config.host })
+  await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+    const variable = process.env.TOLLGATE_PORT_VARIABLE ?? 'PORT'
+    if (err.code === 'EADDRINUSE')
+      fail(`${variable}=${config.port}: the port is already in use (set ${variable} to another port)`)
+    if (err.code === 'EACCES') fail(`${variable}=${config.port}: not allowed to listen there (use a port above 1023)`)
+    fail(`cannot listen on ${config.host}:${config.port}: ${err.message}`)
+  })
   // Off the cold-start path: metrics recorded until now were queued.
   app.ctx.metrics.load().catch((err: Error) => log.error({ err }, 'metrics unavailable'))
   if (demo) process.stdout.write(`${demoBanner(config, demo)}\n`)

@@ -24,4 +24,12 @@ closeWithGrace({ delay: 10_000 }, async ({ err }) => {
   if (err) log.error({ err }, 'shutting down after an error')
   await app.close()
 })
-await app.listen({ port: config.port, host: config.host })
+await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
+  const variable = process.env.TOLLGATE_PORT_VARIABLE ?? 'PORT'
+  const reason =
+    err.code === 'EADDRINUSE'
+      ? `${variable}=${config.port}: the port is already in use (set ${variable} to another port)`
+      : `cannot listen on ${config.host}:${config.port}: ${err.message}`
+  process.stderr.write(`resource-api: ${reason}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,97 @@
+// What an operator sees when the setup is wrong: one line naming the variable or file to fix, never a stack trace.
+import { spawn } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import { freePort } from '../support/ports.js'
+import { ROOT } from '../support/services.js'
+
+const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-startup-'))
+const baseEnv: Record<string, string> = { LOG_LEVEL: 'warn', KEYS_DIR: path.join(dir, 'keys') }
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('REDIS')) baseEnv[k] ??= v
+
+/** Runs a command to its exit (bounded), with stdout and stderr. */
+function run(args: string[], env: Record<string, string>, stopWhen?: RegExp) {
+  return new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...baseEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    const seen = (d: Buffer) => {
+      out += d
+      if (stopWhen?.test(out)) child.kill('SIGTERM')
+    }
+    child.stdout.on('data', seen)
+    child.stderr.on('data', seen)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, out })
+    })
+  })
+}
+const auth = (env: Record<string, string>, stopWhen?: RegExp) =>
+  run(['packages/auth-server/dist/server.bundle.js'], { PORT: '0', ...env }, stopWhen)
+const noStack = (t: Test, out: string) => t.notMatch(out, /\n\s+at /, 'no stack trace')
+
+t.test('pnpm start: a bad or taken port names its variable, before anything starts', async (t) => {
+  const bad = await run(['scripts/start-all.mjs'], { AUTH_PORT: 'abc' })
+  t.equal(bad.code, 1)
+  t.equal(bad.out, 'pnpm start: AUTH_PORT=abc: must be a port number (1-65535)\n')
+  const taken = createServer()
+  const port = await new Promise<number>((resolve) =>
+    taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)),
+  )
+  t.teardown(() => taken.close())
+  const busy = await run(['scripts/start-all.mjs'], { API_PORT: String(port), AUTH_PORT: String(await freePort()) })
+  t.equal(busy.code, 1)
+  t.match(busy.out, new RegExp(`^pnpm start: API_PORT=${port}: the port is already in use`))
+  const server = await auth({ PORT: String(port) })
+  t.equal(server.code, 1)
+  t.match(server.out, new RegExp(`tollgate: PORT=${port}: the port is already in use \\(set PORT to another port\\)`))
+  noStack(t, server.out)
+})
+
+t.test('an unreachable Redis names REDIS_URL (without its password)', async (t) => {
+  const res = await auth({ REDIS_URL: 'redis://admin:s3cret-pw@127.0.0.1:1' })
+  t.equal(res.code, 1)
+  t.match(res.out, /^tollgate: REDIS_URL \(redis:\/\/127\.0\.0\.1:1\): /m)
+  t.notMatch(res.out, /s3cret-pw/)
+  noStack(t, res.out)
+})
+
+t.test('a malformed BOOTSTRAP_FILE gives its line and column; an unknown client field is named', async (t) => {
+  const file = path.join(dir, 'bootstrap.json')
+  await writeFile(file, '{\n  "clients": [],\n  users: []\n}\n')
+  const res = await auth({ BOOTSTRAP_FILE: file })
+  t.equal(res.code, 1)
+  t.match(res.out, `tollgate: BOOTSTRAP_FILE ${file}:3:3: not valid JSON`)
+  const typo = path.join(dir, 'typo.json')
+  await writeFile(
+    typo,
+    JSON.stringify({
+      clients: [
+        { client_id: 'a', public: true, grant_types: ['password'], audiences: ['https://x'], redirect_uri: [] },
+      ],
+      users: [],
+    }),
+  )
+  const unknown = await auth({ BOOTSTRAP_FILE: typo })
+  t.equal(unknown.code, 1)
+  t.match(unknown.out, /client a: unknown field "redirect_uri"/)
+})
+
+t.test('the shipped example secrets start with a loud warning', async (t) => {
+  const res = await auth(
+    { BOOTSTRAP_FILE: path.join(ROOT, 'deploy/bootstrap.example.json') },
+    /WARNING[\s\S]*Replace them/,
+  )
+  t.match(
+    res.out,
+    /WARNING: .*bootstrap\.example\.json still has its example secrets \(client demo-service, user demo\)/,
+  )
+})
