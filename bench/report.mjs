@@ -42,6 +42,7 @@ export async function buildReport({
   cold,
   memory,
   revocation = {},
+  issuerStart,
   denials = 0,
   redisVersion,
   settings,
@@ -117,6 +118,18 @@ export async function buildReport({
       '×',
     ],
   )
+  if (issuerStart) {
+    goals.push(
+      [
+        '`createTestIssuer()` after the first in a process (median of 20) < 50 ms',
+        issuerStart.tollgate.median,
+        50,
+        'max',
+        ' ms',
+      ],
+      ['`createTestIssuer()`, the first in a process < 150 ms', issuerStart.tollgate.first, 150, 'max', ' ms'],
+    )
+  }
   if (revocation.latency) {
     goals.push(['revoke-to-deny p99 at 3 verifiers under load < 1000 ms', revocation.latency.p99, 1000, 'max', ' ms'])
   }
@@ -208,6 +221,18 @@ export async function buildReport({
   )
   for (const [name, ms] of Object.entries(cold))
     lines.push(`| ${name} | ${Math.round(ms)} | ${(ms / cold.helloFastify).toFixed(2)} |`)
+  if (issuerStart) {
+    const { tollgate, 'oauth2-mock-server': mock } = issuerStart
+    lines.push(
+      '',
+      '## Test issuer start (after import, fresh process, median of 3 processes)',
+      '',
+      '| issuer | first in a process, ms | then, median of 20, ms |',
+      '|---|---|---|',
+      `| Tollgate \`createTestIssuer()\` (the real server, in memory) | ${tollgate.first.toFixed(0)} | ${tollgate.median.toFixed(0)} |`,
+      `| oauth2-mock-server (\`keys.generate('RS256')\` + \`start()\`) | ${mock.first.toFixed(0)} | ${mock.median.toFixed(0)} |`,
+    )
+  }
   if (revocation.latency && revocation.fanOut) {
     const { latency, fanOut } = revocation
     lines.push(

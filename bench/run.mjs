@@ -8,7 +8,7 @@ import { cpus } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AUDIENCE, form, formHeaders, QUIET, SERVICE, writeFixtures } from './fixtures.mjs'
-import { freePort, sleep, startProcess, startRedis } from './lib.mjs'
+import { freePort, median, sleep, startProcess, startRedis } from './lib.mjs'
 import { buildReport } from './report.mjs'
 import { coldStarts } from './scenarios/cold-start.mjs'
 import { eventFanOut, revocationLatency, seedDenials } from './scenarios/revocation.mjs'
@@ -166,6 +166,26 @@ try {
     log,
   })
 
+  // How long a test waits for its issuer: three fresh processes each, the median of their figures.
+  const issuerStart = {}
+  for (const which of ['tollgate', 'oauth2-mock-server']) {
+    const runs = []
+    for (let i = 0; i < (SMOKE ? 1 : 3); i++) {
+      runs.push(
+        JSON.parse(
+          execFileSync(process.execPath, [path.join(here, 'test-issuer-start.mjs'), which], {
+            cwd: path.join(here, '..'),
+            encoding: 'utf8',
+          }),
+        ),
+      )
+    }
+    issuerStart[which] = { first: median(runs.map((r) => r.first)), median: median(runs.map((r) => r.median)) }
+    log(
+      `test issuer start (${which}): first ${issuerStart[which].first.toFixed(0)} ms, then ${issuerStart[which].median.toFixed(0)} ms`,
+    )
+  }
+
   // Redis memory per live session (bench/session-memory.mjs, its own redis-server).
   const memory = JSON.parse(
     execFileSync(process.execPath, [path.join(here, 'session-memory.mjs'), String(SMOKE ? 1000 : 10_000)], {
@@ -180,6 +200,7 @@ try {
     cold,
     memory,
     revocation,
+    issuerStart,
     denials: DENIALS,
     redisVersion: redis.version,
     settings: { ROUNDS, DURATION, SLICES, STARTS },

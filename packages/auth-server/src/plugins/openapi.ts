@@ -11,8 +11,40 @@ export function openapi(app: FastifyInstance, options: { issuer: string; version
       servers: [{ url: options.issuer }],
       components: {
         securitySchemes: {
-          clientBasic: { type: 'http', scheme: 'basic', description: 'client_secret_basic' },
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          clientSecretBasic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'client_secret_basic (RFC 6749 §2.3.1): client_id and client_secret, each form-urlencoded',
+          },
+          clientSecretPost: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'client_secret',
+            description:
+              'client_secret_post (RFC 6749 §2.3.1): client_id and client_secret as fields of the form body ' +
+              '(OpenAPI cannot name a body field as a credential; never send them in the query string)',
+          },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'an access token (RFC 6750)' },
+          dpop: {
+            type: 'http',
+            scheme: 'DPoP',
+            bearerFormat: 'JWT',
+            description: 'a DPoP-bound access token with its DPoP proof header (RFC 9449)',
+          },
+          oauth2: {
+            type: 'oauth2',
+            description: 'The grants of this server; tokens are RFC 9068 JWTs',
+            flows: {
+              clientCredentials: { tokenUrl: `${options.issuer}/oauth/token`, scopes: {} },
+              password: { tokenUrl: `${options.issuer}/oauth/token`, refreshUrl: `${options.issuer}/oauth/token`, scopes: {} },
+              authorizationCode: {
+                authorizationUrl: `${options.issuer}/oauth/authorize`,
+                tokenUrl: `${options.issuer}/oauth/token`,
+                refreshUrl: `${options.issuer}/oauth/token`,
+                scopes: { openid: 'OpenID Connect', profile: 'name and picture', email: 'email address' },
+              },
+            },
+          },
         },
       },
     },

@@ -10,6 +10,7 @@ import { errorResponses, tokenRequestBody } from './schemas.js'
 const schema = {
   summary: 'Token introspection (RFC 7662)',
   tags: ['oauth'],
+  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }],
   consumes: ['application/x-www-form-urlencoded'],
   body: tokenRequestBody,
   response: {

@@ -10,6 +10,7 @@ import { errorResponses, tokenRequestBody } from './schemas.js'
 const schema = {
   summary: 'Token revocation (RFC 7009)',
   tags: ['oauth'],
+  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: tokenRequestBody,
   response: { 200: { type: 'null', description: 'revoked, or the token was unknown' }, ...errorResponses },

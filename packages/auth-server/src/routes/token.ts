@@ -30,6 +30,7 @@ function bodySchema() {
 const schema = {
   summary: 'Token endpoint (RFC 6749 §3.2)',
   tags: ['oauth'],
+  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: bodySchema(),
   response: {

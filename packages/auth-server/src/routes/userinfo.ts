@@ -10,7 +10,7 @@ import { errorResponses } from './schemas.js'
 const schema = {
   summary: 'OIDC userinfo',
   tags: ['oidc'],
-  security: [{ bearer: [] }],
+  security: [{ bearer: [] }, { dpop: [] }],
   response: {
     200: {
       type: 'object',
