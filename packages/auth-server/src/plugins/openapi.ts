@@ -36,7 +36,11 @@ export function openapi(app: FastifyInstance, options: { issuer: string; version
             description: 'The grants of this server; tokens are RFC 9068 JWTs',
             flows: {
               clientCredentials: { tokenUrl: `${options.issuer}/oauth/token`, scopes: {} },
-              password: { tokenUrl: `${options.issuer}/oauth/token`, refreshUrl: `${options.issuer}/oauth/token`, scopes: {} },
+              password: {
+                tokenUrl: `${options.issuer}/oauth/token`,
+                refreshUrl: `${options.issuer}/oauth/token`,
+                scopes: {},
+              },
               authorizationCode: {
                 authorizationUrl: `${options.issuer}/oauth/authorize`,
                 tokenUrl: `${options.issuer}/oauth/token`,

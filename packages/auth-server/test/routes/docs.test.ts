@@ -11,27 +11,30 @@ interface Operation {
   parameters?: { name: string; in: string }[]
 }
 
-t.test('security schemes: client authentication, bearer and DPoP, on the routes that use them; /metrics documented', async (t) => {
-  const doc = (await app.inject({ url: '/docs/json' })).json() as {
-    components: { securitySchemes: Record<string, { type: string; scheme?: string }> }
-    paths: Record<string, Record<string, { security?: Record<string, string[]>[]; description?: string }>>
-  }
-  const schemes = doc.components.securitySchemes
-  t.match(schemes.clientSecretBasic, { type: 'http', scheme: 'basic' })
-  t.ok(schemes.clientSecretPost)
-  t.match(schemes.bearer, { type: 'http', scheme: 'bearer' })
-  t.match(schemes.dpop, { type: 'http', scheme: 'DPoP' })
-  t.equal(schemes.oauth2?.type, 'oauth2')
-  const names = (path: string, method: string) => (doc.paths[path]?.[method]?.security ?? []).flatMap(Object.keys)
-  t.same(names('/oauth/token', 'post'), ['clientSecretBasic', 'clientSecretPost'], 'token: basic, post or none')
-  t.same(names('/oauth/introspect', 'post'), ['clientSecretBasic', 'clientSecretPost'])
-  t.same(names('/userinfo', 'get'), ['bearer', 'dpop'])
-  t.same(names('/session', 'get'), ['bearer', 'dpop'])
-  t.match(doc.paths['/metrics']?.get?.description, /keep it off the public internet/)
-  const metrics = await app.inject({ url: '/metrics' })
-  t.match(metrics.headers['content-type'], /^text\/plain/)
-  t.match(metrics.body, /^# HELP /m, 'still the plain exposition format')
-})
+t.test(
+  'security schemes: client authentication, bearer and DPoP, on the routes that use them; /metrics documented',
+  async (t) => {
+    const doc = (await app.inject({ url: '/docs/json' })).json() as {
+      components: { securitySchemes: Record<string, { type: string; scheme?: string }> }
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[]; description?: string }>>
+    }
+    const schemes = doc.components.securitySchemes
+    t.match(schemes.clientSecretBasic, { type: 'http', scheme: 'basic' })
+    t.ok(schemes.clientSecretPost)
+    t.match(schemes.bearer, { type: 'http', scheme: 'bearer' })
+    t.match(schemes.dpop, { type: 'http', scheme: 'DPoP' })
+    t.equal(schemes.oauth2?.type, 'oauth2')
+    const names = (path: string, method: string) => (doc.paths[path]?.[method]?.security ?? []).flatMap(Object.keys)
+    t.same(names('/oauth/token', 'post'), ['clientSecretBasic', 'clientSecretPost'], 'token: basic, post or none')
+    t.same(names('/oauth/introspect', 'post'), ['clientSecretBasic', 'clientSecretPost'])
+    t.same(names('/userinfo', 'get'), ['bearer', 'dpop'])
+    t.same(names('/session', 'get'), ['bearer', 'dpop'])
+    t.match(doc.paths['/metrics']?.get?.description, /keep it off the public internet/)
+    const metrics = await app.inject({ url: '/metrics' })
+    t.match(metrics.headers['content-type'], /^text\/plain/)
+    t.match(metrics.body, /^# HELP /m, 'still the plain exposition format')
+  },
+)
 
 t.test('every public route is in the OpenAPI document, with request and response schemas', async (t) => {
   const res = await app.inject({ url: '/docs/json' })
