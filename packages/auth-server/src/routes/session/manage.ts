@@ -21,7 +21,7 @@ const sessionItem = {
   required: ['id', 'client_id', 'created_at', 'last_used_at', 'user_agent', 'current'],
 } as const
 
-const security = [{ bearer: [] }, { dpop: [] }]
+const security: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }]
 
 export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   /** The caller's claims; the answer is readable (CORS) by the pages of the client the token was issued to. */
