@@ -1,5 +1,6 @@
 // Bundles a service entry point (after tsc) into one ESM file, so Node resolves and reads one file at start instead of
-// every module of Fastify, pino, ioredis and ours (auth server, in-memory store, spawn to ready: 233 ms → 178 ms).
+// every module of Fastify, pino, ioredis and ours: the auth server (in-memory store) goes from spawn to ready in about
+// three quarters of the time the unbundled dist/server.js takes.
 
 //
 // usage (from a package directory): node ../../scripts/bundle.mjs <entry> <outfile> [--external <pkg>]… [--define K=V]…

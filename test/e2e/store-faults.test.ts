@@ -194,7 +194,10 @@ t.test('an evicting Redis is refused at startup with one line naming the setting
   const code = await new Promise<number | null>((resolve) => refused.process.once('exit', resolve))
   t.equal(code, 1)
   const lines = refused.output().trim().split('\n')
-  t.match(lines.at(-1), /^tollgate: Redis .* maxmemory-policy allkeys-lru.*set maxmemory-policy noeviction/)
+  t.match(
+    lines.at(-1),
+    /^tollgate: REDIS_URL \(redis:\/\/[^)]+\): Redis .* maxmemory-policy allkeys-lru.*set maxmemory-policy noeviction/,
+  )
 })
 
 const bootstrapKey = `${redis.prefix}client:${SERVICE.id}`
