@@ -254,6 +254,26 @@ t.test(
     await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
     t.pass('a reload resumes the same session')
 
+    // Signing in with the code flow again in this tab replaces the session; the old one is ended, not orphaned.
+    await page.evaluate(() =>
+      (window.demo as unknown as { auth: { startCodeFlow(): Promise<void> } }).auth.startCodeFlow(),
+    )
+    await page.waitForURL(`${stack.authUrl}/oauth/authorize?**`)
+    await page.fill('#username', DEMO_USER.username)
+    await page.fill('#password', DEMO_USER.password)
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${stack.webUrl}/`)
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
+    const after = await page.evaluate(() =>
+      window.demo.loadSessions().then((list) => list.map((s) => s as { id: string; current: boolean })),
+    )
+    t.notOk(
+      after.some((s) => s.id === sessionId),
+      'the first code-flow session was ended',
+    )
+    const current = after.find((s) => s.current)?.id
+    t.ok(current, 'the new one is current')
+
     await page.click('#logout')
     await page.waitForURL(`${stack.webUrl}/`)
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Signed out.', null, {
@@ -270,7 +290,7 @@ t.test(
     const ids = await other.evaluate(() =>
       window.demo.loadSessions().then((list) => list.map((s) => (s as { id: string }).id)),
     )
-    t.notOk(ids.includes(sessionId as string), 'the code-flow session has ended')
+    t.notOk(ids.includes(current as string), 'the code-flow session has ended')
   },
 )
 

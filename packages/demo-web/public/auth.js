@@ -221,7 +221,16 @@ export async function finishCodeFlow(params) {
   if (!res.ok) throw new Error(body.error_description || body.error)
   const claims = decodeJwt(body.id_token)
   if (claims.nonce !== saved.nonce) throw new Error('nonce mismatch')
-  // The session this sign-in created is the page's from now on: the demo resumes it, sign-out ends it.
+  // The session this sign-in created is the page's from now on: the demo resumes it, sign-out ends it. One this tab
+  // held before is ended first, so signing in again leaves nothing behind.
+  const previous = codeSession()
+  if (previous) {
+    await fetch(`${authUrl}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: previous.refresh_token, client_id: clientId }),
+    }).catch(() => {})
+  }
   sessionStorage.setItem(CODE_SESSION, JSON.stringify({ refresh_token: body.refresh_token, id_token: body.id_token }))
   accept(body)
   return { tokens: body, claims }
