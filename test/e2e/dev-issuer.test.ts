@@ -3,46 +3,19 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { freePort } from '../support/ports.js'
-import { reapOnExit } from '../support/reaper.js'
-import { ROOT } from '../support/services.js'
+import { ROOT, spawnService } from '../support/services.js'
 
 const port = await freePort()
 const url = `http://127.0.0.1:${port}`
-const child = reapOnExit(
-  spawn(
-    process.execPath,
-    [
-      `${ROOT}packages/auth-server/bin/tollgate.js`,
-      'dev',
-      '--config',
-      `${ROOT}test/examples/any-language/dev.json`,
-      '--port',
-      String(port),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  ),
-)
-let banner = ''
-child.stdout?.on('data', (d) => {
-  banner += d
+const dev = await spawnService(`${ROOT}packages/auth-server/bin/tollgate.js`, {
+  port,
+  args: ['dev', '--config', `${ROOT}test/examples/any-language/dev.json`, '--port', String(port)],
 })
-child.stderr?.on('data', (d) => {
-  banner += d
-})
-t.teardown(() => {
-  child.kill('SIGTERM')
-})
-for (let i = 0; i < 400; i++) {
-  if (child.exitCode !== null) throw new Error(`tollgate dev exited: ${banner}`)
-  const ok = await fetch(`${url}/readyz`).then(
-    (r) => r.ok,
-    () => false,
-  )
-  if (ok) break
-  await new Promise((r) => setTimeout(r, 50))
-}
-
+t.teardown(() => dev.stop())
 t.test('the banner says what was registered and where the controls are', async (t) => {
+  // Printed right after it listens; wait for the last line rather than race it.
+  for (let i = 0; i < 100 && !/controls\s/.test(dev.output()); i++) await new Promise((r) => setTimeout(r, 20))
+  const banner = dev.output()
   t.match(banner, new RegExp(`test issuer at ${url}`))
   t.match(banner, /client\s+test-client \/ [A-Za-z0-9_-]{43}/)
   t.match(banner, /client\s+web \(public\) password, refresh_token/)

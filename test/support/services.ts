@@ -18,6 +18,8 @@ export interface Service {
 
 export interface StartOptions {
   readonly env?: Record<string, string | undefined>
+  /** Arguments after the entry point (`['dev', '--port', …]`). */
+  readonly args?: readonly string[]
   readonly port?: number
   readonly cwd?: string
   /** Path polled until it answers 200. Default /readyz. */
@@ -33,7 +35,11 @@ export async function spawnService(entry: string, options: StartOptions): Promis
     if (v !== undefined) env[k] = v
   }
   const child = reapOnExit(
-    spawn(process.execPath, [entry], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [entry, ...(options.args ?? [])], {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   )
   let output = ''
   child.stdout?.on('data', (d) => {

@@ -49,6 +49,8 @@ export interface AuthContext {
   hasScope(...scopes: string[]): boolean
 }
 
+const NO_ACTORS: readonly string[] = Object.freeze([])
+
 /** Splits an OAuth `scope` string (RFC 6749 §3.3) into its distinct tokens. */
 export function parseScope(scope: string | undefined): Set<string> {
   const out = new Set<string>()
@@ -66,7 +68,8 @@ export function parseScope(scope: string | undefined): Set<string> {
  */
 export function authContext(claims: AccessTokenClaims): AuthContext {
   const scopes = parseScope(claims.scope)
-  const actorChain = actorsOf(claims.act)
+  // Most tokens have no actor: no array per request for them (this runs on every authenticated request).
+  const actorChain = claims.act === undefined ? NO_ACTORS : actorsOf(claims.act)
   return {
     claims,
     subject: claims.sub,

@@ -39,11 +39,9 @@ export function sessionsCommands(program: Command, context: Context): void {
         const user = await findUser(store, options.user)
         let ended: number
         if (options.session) {
-          const match = (await store.listSessions(user.sub, Date.now())).find(
-            (s) => sessionId(s.fid) === options.session,
-          )
+          const match = await revokerFor(config, store).endSessionById(user.sub, options.session, 'admin')
           if (!match) throw new CliError(`no live session "${options.session}" of ${user.username}`)
-          ended = (await revokerFor(config, store).endSession(user.sub, match.fid, 'admin')) ? 1 : 0
+          ended = match.ended ? 1 : 0
         } else {
           ended = await revokerFor(config, store).endUserSessions(user.sub, 'admin')
         }

@@ -6,6 +6,7 @@ import {
   type ActorClaim,
   actorsOf,
   MAX_ACTOR_DEPTH,
+  parseScope,
   TollgateTokenError,
 } from '@tollgate/shared'
 import { InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js'
@@ -97,7 +98,7 @@ export const tokenExchange: Grant = {
 
     // Never wider than what the subject was granted, and only what this client may pass on.
     const passable = new Set(client.scopes)
-    const available = subject.scope.split(' ').filter((s) => s !== '' && passable.has(s))
+    const available = [...parseScope(subject.scope)].filter((s) => passable.has(s))
     let scope = available
     if (requestedScope !== undefined) {
       const permitted = new Set(available)

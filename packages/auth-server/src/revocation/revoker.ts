@@ -1,6 +1,6 @@
 // Ending things so that every verifier hears of it: each end is recorded in the revocation log (and as a denial the
 // auth server reads) before the state it ends is deleted, so a retried request can never end something silently.
-import type { Revocation, RevocationRecord, SessionEndReason, Store } from '../store/types.js'
+import type { Revocation, RevocationRecord, SessionEndReason, SessionInfo, Store } from '../store/types.js'
 import { sessionId } from '../tokens/refresh-token.js'
 
 /** Clock skew and verifier tolerance a denial outlives the tokens it covers by. */
@@ -65,6 +65,22 @@ export class Revoker {
   async endSession(sub: string, fid: string, reason: SessionEndReason): Promise<boolean> {
     await this.record({ kind: 'session', sid: sessionId(fid), sub, reason })
     return this.#store.revokeSession(sub, fid)
+  }
+
+  /**
+   * Ends the user's live session with this public id (`sid`, as `GET /session` lists it) that `match` accepts; undefined
+   * when there is none, else the session and whether it was still live when ended.
+   */
+  async endSessionById(
+    sub: string,
+    sid: string,
+    reason: SessionEndReason,
+    match: (session: SessionInfo) => boolean = () => true,
+  ): Promise<{ session: SessionInfo; ended: boolean } | undefined> {
+    const sessions = await this.#store.listSessions(sub, this.#now())
+    const session = sessions.find((s) => sessionId(s.fid) === sid && match(s))
+    if (!session) return undefined
+    return { session, ended: await this.endSession(sub, session.fid, reason) }
   }
 
   /** Ends every live session of a user, each recorded first; the number ended. */

@@ -3,7 +3,6 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
-import { sessionId } from '../tokens/refresh-token.js'
 import { logoutErrorPage, STYLE_HASH, signedOutPage } from '../views/login-page.js'
 
 /** How old an `id_token_hint` may be: the spec asks OPs to accept expired ones; no session outlives this. */
@@ -94,9 +93,7 @@ export const logoutRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       }
       // End that session now (no confirmation page: the hint is proof enough that the app asked for it).
       if (hint.sid !== undefined) {
-        const sessions = await ctx.store.listSessions(hint.sub, ctx.now())
-        const session = sessions.find((s) => sessionId(s.fid) === hint.sid && s.clientId === client.clientId)
-        if (session) await ctx.revoker.endSession(hint.sub, session.fid, 'logout')
+        await ctx.revoker.endSessionById(hint.sub, hint.sid, 'logout', (s) => s.clientId === client.clientId)
       }
       if (target === undefined) return page(reply, 200, signedOutPage(client.name ?? client.clientId))
       const url = new URL(target)

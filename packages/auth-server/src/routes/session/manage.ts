@@ -90,10 +90,9 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
     async (request, reply) => {
       const claims = await caller(request, reply)
       const { id } = request.params as { id: string }
-      const session = (await ctx.store.listSessions(claims.sub, ctx.now())).find((s) => sessionId(s.fid) === id)
-      if (!session) throw new NotFound('no such session')
-      await ctx.revoker.endSession(claims.sub, session.fid, 'user')
-      if (session.fid === currentFid(request.cookies[name])) reply.clearCookie(name, cookieOptions(secure))
+      const ended = await ctx.revoker.endSessionById(claims.sub, id, 'user')
+      if (!ended) throw new NotFound('no such session')
+      if (ended.session.fid === currentFid(request.cookies[name])) reply.clearCookie(name, cookieOptions(secure))
       return reply.code(204).header('cache-control', 'no-store').send()
     },
   )
