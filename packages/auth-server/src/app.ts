@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie'
 import { routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
+import { AuditLog } from './audit/log.js'
 import { ClientCache } from './clients/cache.js'
 import { ClientOrigins } from './clients/origins.js'
 import { SecretHasher } from './clients/secrets.js'
@@ -88,6 +89,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
 
   const metrics = new AuthMetrics()
+  const hooks = options.hooks ?? {}
+  const audit = new AuditLog({
+    store,
+    retentionMs: config.auditRetention * 1000,
+    now,
+    log,
+    ...(hooks.onAuditEvent ? { onEvent: hooks.onAuditEvent } : {}),
+  })
   const ctx: ServerContext = {
     config,
     log,
@@ -96,7 +105,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     secrets: new SecretHasher(options.secretKey),
     signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
     accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
-    revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now, log }),
+    revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now, log, audit }),
+    audit,
     dpop: new DpopProofs({
       store,
       baseUrl: config.baseUrl,
@@ -108,7 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clients: new ClientCache(store, now),
     origins: new ClientOrigins(store),
     guard: new BruteForceGuard(store, config.login, now, metrics),
-    hooks: options.hooks ?? {},
+    hooks,
     lifecycle: { draining: false },
     now,
   }

@@ -57,6 +57,13 @@ export interface Config {
   /** Demo mode only: the resource API audience and the demo web app origin the seeded clients use. */
   readonly demoAudience: string
   readonly demoWebOrigin: string
+  /**
+   * RFC 7591 dynamic client registration: `token` (an initial access token from an administrator is required),
+   * `open` (anyone may register a client that acts for users), or `off` (no registration endpoint).
+   */
+  readonly registration: 'token' | 'open' | 'off'
+  /** Seconds audit events are kept. */
+  readonly auditRetention: number
 }
 
 type Env = parse.Env
@@ -194,6 +201,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     shutdownDelay: integer(env, 'SHUTDOWN_DELAY', 0, 0, 120),
     demoAudience: urlOf(env, 'DEMO_AUDIENCE', 'http://localhost:3001'),
     demoWebOrigin: new URL(urlOf(env, 'DEMO_WEB_ORIGIN', 'http://localhost:3002')).origin,
+    registration: parse.oneOf(env, 'REGISTRATION', ['token', 'open', 'off'], 'token'),
+    auditRetention: integer(env, 'AUDIT_RETENTION', 2_592_000, 1, 315_360_000),
   })
 }
 

@@ -1,5 +1,6 @@
 // What route and grant handlers share: configuration, store, keys, the token signer, metrics and hooks.
 import type { FastifyBaseLogger } from 'fastify'
+import type { AuditLog } from './audit/log.js'
 import type { ClientCache } from './clients/cache.js'
 import type { ClientOrigins } from './clients/origins.js'
 import type { SecretHasher } from './clients/secrets.js'
@@ -31,6 +32,8 @@ export interface ServerContext {
   readonly accessTokens: AccessTokens
   /** Ends sessions, tokens, users and clients, recording each in the revocation log first. */
   readonly revoker: Revoker
+  /** The audit log: administrative changes and security events. */
+  readonly audit: AuditLog
   /** DPoP proofs: checked once across instances, with nonces when DPOP_NONCE=required. */
   readonly dpop: DpopProofs
   readonly metrics: AuthMetrics

@@ -1,4 +1,7 @@
 // In-process hooks an operator embedding the server can use to react to security events.
+import type { AuditEventJson } from './audit/event.js'
+
+export type { AuditEventJson } from './audit/event.js'
 
 /** A spent refresh token came back: its whole session was revoked. Carries no token material. */
 export interface RefreshReuseEvent {
@@ -19,4 +22,9 @@ export interface RefreshReuseEvent {
  */
 export interface AuthHooks {
   onRefreshTokenReuse?(event: RefreshReuseEvent): void | Promise<void>
+  /**
+   * Every audit event this instance records (sign-ins, failures, lockouts, revocations, administrative changes), as
+   * the admin API shows it: forward them to a SIEM. Never carries a secret, token or password.
+   */
+  onAuditEvent?(event: AuditEventJson): void
 }

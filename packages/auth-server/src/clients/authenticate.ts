@@ -43,7 +43,7 @@ export function parseBasic(header: string): { clientId: string; secret: string }
  * const { client } = await authenticateClient(ctx, request, body)
  */
 export async function authenticateClient(
-  ctx: Pick<ServerContext, 'clients' | 'secrets' | 'guard'>,
+  ctx: Pick<ServerContext, 'clients' | 'secrets' | 'guard' | 'audit'>,
   request: FastifyRequest,
   body: FormBody,
 ): Promise<AuthenticatedClient> {
@@ -74,7 +74,14 @@ export async function authenticateClient(
   const ok = ctx.secrets.verify(secret, client?.public ? undefined : client?.secretHash)
   if (!ok || !client) {
     // A wrong secret: counted, and refused as throttled once the IP is locked.
-    await ctx.guard.ipFailed(request.ip)
+    const locked = await ctx.guard.ipFailed(request.ip)
+    if (locked !== undefined) {
+      ctx.audit.emit(
+        'address.locked_out',
+        { actor: { type: 'anonymous' }, requestId: request.id, ip: request.ip },
+        { target: { type: 'address', id: request.ip }, details: { until: new Date(locked).toISOString() } },
+      )
+    }
     await ctx.guard.checkIp(request.ip)
     throw new InvalidClient(undefined, {
       detail: !client

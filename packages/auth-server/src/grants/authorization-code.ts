@@ -1,4 +1,5 @@
 // authorization_code (RFC 6749 §4.1.3) with PKCE: a code is exchanged once; a reused code revokes what it issued.
+import { clientActor, requestContext } from '../audit/event.js'
 import { hashCode } from '../authorize/code.js'
 import { verifyPkce } from '../authorize/pkce.js'
 import { InvalidGrant, OAuthError } from '../errors.js'
@@ -27,12 +28,14 @@ export const authorizationCode: Grant = {
     const grant = redeemed.code
     if (redeemed.outcome === 'reused') {
       // RFC 6749 §4.1.2: a code used twice was probably stolen; revoke what the first use issued.
+      const by = requestContext(request, clientActor(client.clientId))
       await ctx.revoker.revokeAccessToken(
         grant.jti,
         grant.sub,
         Math.floor(ctx.now() / 1000) + ctx.config.accessTokenTtl,
+        by,
       )
-      await ctx.revoker.endSession(grant.sub, grant.fid, 'code_reuse')
+      await ctx.revoker.endSession(grant.sub, grant.fid, 'code_reuse', by)
       ctx.log.warn(
         { reqId: request.id, security_event: 'authorization_code_reuse', sub: grant.sub, client_id: grant.clientId },
         'authorization code reuse: tokens it issued were revoked',

@@ -14,6 +14,8 @@ export const password: Grant = {
       scope: param(body, 'scope'),
       resources: multi(body, 'resource'),
       ip: request.ip,
+      requestId: request.id,
+      method: 'password',
       userAgent: request.headers['user-agent'],
       ...(jkt ? { jkt } : {}),
     })

@@ -15,6 +15,7 @@ export const refreshToken: Grant = {
       ...(scope ? { scope } : {}),
       resources: multi(body, 'resource'),
       reqId: request.id,
+      ip: request.ip,
       ...(jkt ? { jkt } : {}),
     })
     return tokens

@@ -182,7 +182,11 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
       const password = typeof form.password === 'string' ? form.password : ''
       let user: Awaited<ReturnType<typeof passwordLogin>>
       try {
-        user = await passwordLogin(ctx, username, password, request.ip)
+        user = await passwordLogin(ctx, username, password, request.ip, {
+          requestId: request.id,
+          clientId: req.client.clientId,
+          method: 'authorize',
+        })
       } catch (err) {
         if (err instanceof TooManyRequests) {
           const wait = err.headers['retry-after'] ?? '60'

@@ -2,6 +2,7 @@
 // it ends at once, and the browser goes back to an exactly registered post_logout_redirect_uri with its state.
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { requestContext, userActor } from '../audit/event.js'
 import type { ServerContext } from '../context.js'
 import { logoutErrorPage, STYLE_HASH, signedOutPage } from '../views/login-page.js'
 
@@ -93,7 +94,13 @@ export const logoutRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       }
       // End that session now (no confirmation page: the hint is proof enough that the app asked for it).
       if (hint.sid !== undefined) {
-        await ctx.revoker.endSessionById(hint.sub, hint.sid, 'logout', (s) => s.clientId === client.clientId)
+        await ctx.revoker.endSessionById(
+          hint.sub,
+          hint.sid,
+          'logout',
+          (s) => s.clientId === client.clientId,
+          requestContext(request, userActor(hint.sub, client.clientId)),
+        )
       }
       if (target === undefined) return page(reply, 200, signedOutPage(client.name ?? client.clientId))
       const url = new URL(target)

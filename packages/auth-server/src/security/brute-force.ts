@@ -64,7 +64,8 @@ export class BruteForceGuard {
     }
   }
 
-  async userFailed(username: string, ip: string): Promise<void> {
+  /** Counts a failed sign-in; says until when the account or the IP is locked when this failure locked it. */
+  async userFailed(username: string, ip: string): Promise<{ account?: number; ip?: number }> {
     const now = this.#now()
     const { windowMs, maxFailures, lockoutMs, ipMaxFailures } = this.#policy
     const [user, source] = await Promise.all([
@@ -72,7 +73,10 @@ export class BruteForceGuard {
       this.#store.recordFailure(this.#ipKey(ip), now, { windowMs, maxFailures: ipMaxFailures, lockoutMs }),
     ])
     this.#remember(ip, source.lockedUntil)
-    if (user.lockedUntil > now && user.count === maxFailures) this.#metrics.lockouts.inc()
+    const accountLocked = user.lockedUntil > now && user.count === maxFailures
+    if (accountLocked) this.#metrics.lockouts.inc()
+    const ipLocked = source.lockedUntil > now && source.count === ipMaxFailures
+    return { ...(accountLocked ? { account: user.lockedUntil } : {}), ...(ipLocked ? { ip: source.lockedUntil } : {}) }
   }
 
   async userSucceeded(username: string): Promise<void> {
@@ -90,14 +94,17 @@ export class BruteForceGuard {
     this.#checkLock(state, 'ip_locked', now)
   }
 
-  async ipFailed(ip: string): Promise<void> {
+  /** Counts a wrong client secret from an IP; until when the IP is locked when this failure locked it. */
+  async ipFailed(ip: string): Promise<number | undefined> {
     const { windowMs, lockoutMs, ipMaxFailures } = this.#policy
-    const state = await this.#store.recordFailure(this.#ipKey(ip), this.#now(), {
+    const now = this.#now()
+    const state = await this.#store.recordFailure(this.#ipKey(ip), now, {
       windowMs,
       maxFailures: ipMaxFailures,
       lockoutMs,
     })
     this.#remember(ip, state.lockedUntil)
+    return state.lockedUntil > now && state.count === ipMaxFailures ? state.lockedUntil : undefined
   }
 
   #remember(ip: string, lockedUntil: number): void {

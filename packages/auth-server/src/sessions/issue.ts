@@ -1,4 +1,5 @@
 // Tokens for an authenticated user: the session (when the client may refresh), the access token, the ID token.
+import { userScope } from '../admin/scopes.js'
 import type { ServerContext } from '../context.js'
 import type { ClientRecord, UserRecord } from '../store/types.js'
 import { newFamilyId, sessionId } from '../tokens/refresh-token.js'
@@ -34,7 +35,9 @@ export interface UserTokens extends TokenResponse {
  * The session is stored before any token is signed: if the store is down,
  * nothing is handed out.
  */
-export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest): Promise<UserTokens> {
+export async function issueUserTokens(ctx: ServerContext, given: UserTokenRequest): Promise<UserTokens> {
+  // Admin scopes go only to administrators, whatever the client may ask for.
+  const req = { ...given, scope: userScope(given.scope, given.user.roles) }
   // Every sign-in has a session id, with or without a refresh-token family behind it: its tokens carry it as `sid`.
   const fid = req.fid ?? newFamilyId()
   const sid = sessionId(fid)

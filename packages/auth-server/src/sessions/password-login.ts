@@ -14,6 +14,10 @@ export interface PasswordSignIn {
   /** RFC 8707 `resource` values (none: the client's default audience). */
   readonly resources?: readonly string[]
   readonly ip: string
+  /** For the sign-in's audit event. */
+  readonly requestId?: string
+  /** `password` (the grant) or `session` (browser login). */
+  readonly method?: string
   readonly userAgent: string | undefined
   /** The request's DPoP key: the access token is bound to it, and so is the session of a public client. */
   readonly jkt?: string
@@ -31,7 +35,11 @@ export interface PasswordSignIn {
 export async function signInWithPassword(ctx: ServerContext, input: PasswordSignIn): Promise<UserTokens> {
   const scope = grantScopes(parseScopeParam(input.scope), input.client.scopes)
   const audience = pickAudience(input.resources ?? [], input.client)
-  const user = await passwordLogin(ctx, input.username, input.password, input.ip)
+  const user = await passwordLogin(ctx, input.username, input.password, input.ip, {
+    clientId: input.client.clientId,
+    ...(input.requestId ? { requestId: input.requestId } : {}),
+    ...(input.method ? { method: input.method } : {}),
+  })
   return issueUserTokens(ctx, {
     user,
     client: input.client,

@@ -1,4 +1,6 @@
 // One refresh of a session, shared by the refresh_token grant and POST /session/refresh.
+import { type AuditContext, clientActor } from '../audit/event.js'
+import { userScope } from '../admin/scopes.js'
 import type { ServerContext } from '../context.js'
 import { InvalidGrant, InvalidScope, InvalidTarget, OAuthError } from '../errors.js'
 import type { ClientRecord } from '../store/types.js'
@@ -21,8 +23,9 @@ export interface RefreshRequest {
   readonly scope?: readonly string[]
   /** Narrower audiences (RFC 8707) for this access token. */
   readonly resources?: readonly string[]
-  /** For the security event's log line. */
+  /** For the security event's log line and audit event. */
   readonly reqId: string
+  readonly ip?: string
   /** The request's DPoP key: needed for a bound session; binds the new access token. */
   readonly jkt?: string
 }
@@ -63,6 +66,11 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
     ...(req.jkt ? { jkt: req.jkt } : {}),
   })
   ctx.metrics.refreshes.inc({ outcome: result.outcome })
+  const by: AuditContext = {
+    actor: clientActor(req.client.clientId),
+    requestId: req.reqId,
+    ...(req.ip ? { ip: req.ip } : {}),
+  }
 
   let refresh: string
   switch (result.outcome) {
@@ -76,8 +84,11 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
       break
     }
     case 'reuse': {
-      // The script has ended the family; verifiers hear of it too.
-      ctx.revoker.recordLater({ kind: 'session', sid: sessionId(presented.fid), sub: presented.sub, reason: 'reuse' })
+      // The script has ended the family; verifiers hear of it too, and the audit log names who presented it.
+      ctx.revoker.recordLater(
+        { kind: 'session', sid: sessionId(presented.fid), sub: presented.sub, reason: 'reuse' },
+        by,
+      )
       const event = { sub: presented.sub, clientId: result.clientId, sessionId: sessionId(presented.fid), at: now }
       ctx.log.warn(
         {
@@ -109,19 +120,18 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
     case 'invalid_target':
       throw new InvalidTarget('resource is not an audience of this session')
     case 'disabled':
-      ctx.revoker.recordLater({
-        kind: 'session',
-        sid: sessionId(presented.fid),
-        sub: presented.sub,
-        reason: 'disabled',
-      })
+      ctx.revoker.recordLater(
+        { kind: 'session', sid: sessionId(presented.fid), sub: presented.sub, reason: 'disabled' },
+        by,
+      )
       throw new InvalidGrant(INVALID_REFRESH)
     default:
       throw new InvalidGrant(INVALID_REFRESH)
   }
 
   const { session } = result
-  const scope = req.scope ?? session.scope
+  // A user who has lost the admin role since signing in keeps the session, not its admin scopes.
+  const scope = userScope(req.scope ?? session.scope, session.user.roles)
   const issued = await ctx.signer.accessToken({
     sub: presented.sub,
     clientId: req.client.clientId,

@@ -1,7 +1,7 @@
 // Starting a session at login: a new refresh-token family, stored (as a hash) before the token is handed out.
 import type { ServerContext } from '../context.js'
 import type { ClientRecord } from '../store/types.js'
-import { hashRefreshToken, newRefreshToken } from '../tokens/refresh-token.js'
+import { hashRefreshToken, newRefreshToken, sessionId } from '../tokens/refresh-token.js'
 import { describeUserAgent } from './user-agent.js'
 
 export interface SessionStart {
@@ -32,6 +32,7 @@ export async function startSession(
   const expiresAt = await ctx.store.createSession({
     sub: start.sub,
     fid: refresh.fid,
+    sid: sessionId(refresh.fid),
     tokenHash: hashRefreshToken(refresh.token),
     clientId: start.client.clientId,
     scope: start.scope,

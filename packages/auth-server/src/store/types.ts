@@ -1,5 +1,14 @@
 // The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
 import { TollgateError } from '@tollgate/shared'
+import type {
+  AuditEntry,
+  AuditRange,
+  AuditWrite,
+  InitialAccessTokenRecord,
+  WriteOptions,
+} from './admin-types.js'
+
+export * from './admin-types.js'
 
 /** RFC 8693 §2.1: the token-exchange grant's `grant_type`. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -49,7 +58,14 @@ export interface ClientRecord {
   readonly tokenExchange?: TokenExchangePolicy
   /** OIDC RP-Initiated Logout: where `/oauth/logout` may send the browser afterwards (exact match). */
   readonly postLogoutRedirectUris?: readonly string[]
+  /**
+   * RFC 7592: keyed hash of the registration access token a dynamically registered client manages itself with.
+   * Absent for clients created any other way.
+   */
+  readonly registrationTokenHash?: string
   readonly createdAt: number
+  /** When it last changed (epoch ms): its version for conditional writes. Absent until the first change. */
+  readonly updatedAt?: number
 }
 
 export interface TokenExchangePolicy {
@@ -61,6 +77,8 @@ export interface TokenExchangePolicy {
 export interface NewSession {
   readonly sub: string
   readonly fid: string
+  /** The session's public id (`sid`): indexed so an administrator can end the session by it alone. */
+  readonly sid?: string
   readonly tokenHash: string
   readonly clientId: string
   readonly scope: readonly string[]
@@ -255,17 +273,28 @@ export interface Store {
    */
   ensureMarker(): Promise<boolean>
 
-  /** Creates or replaces a user (by `sub`), keeping the username index unique. */
-  putUser(user: UserRecord): Promise<void>
+  /**
+   * Creates or replaces a user (by `sub`), keeping the username index unique. `options.audit` is written with it
+   * (`ifMatch` is for {@link updateUser}).
+   */
+  putUser(user: UserRecord, options?: WriteOptions): Promise<void>
+  /**
+   * Changes an existing user whose username stays the same, conditionally (`options.ifMatch`: its version), with
+   * its audit event in the same step where the backend allows. Rejects with WriteConflictError (`missing`, `stale`).
+   */
+  updateUser(user: UserRecord, options?: WriteOptions): Promise<void>
+  /** Deletes a user and its username; rejects with WriteConflictError (`missing`, `stale`). */
+  removeUser(sub: string, options?: WriteOptions): Promise<void>
   getUser(sub: string): Promise<UserRecord | undefined>
   findUserByUsername(username: string): Promise<UserRecord | undefined>
   listUsers(): Promise<UserRecord[]>
 
-  putClient(client: ClientRecord): Promise<void>
+  /** Creates or replaces a client; conditional with `options.ifMatch` (rejects with WriteConflictError). */
+  putClient(client: ClientRecord, options?: WriteOptions): Promise<void>
   getClient(clientId: string): Promise<ClientRecord | undefined>
   listClients(): Promise<ClientRecord[]>
-  /** True when a client was removed. */
-  removeClient(clientId: string): Promise<boolean>
+  /** True when a client was removed; conditional with `options.ifMatch` (rejects with WriteConflictError). */
+  removeClient(clientId: string, options?: WriteOptions): Promise<boolean>
 
   /** Starts a session; resolves only once the store has accepted it. Returns its expiry (ms). */
   createSession(session: NewSession): Promise<number>
@@ -279,6 +308,8 @@ export interface Store {
   revokeUserSessions(sub: string): Promise<number>
   /** The user's live sessions, oldest first. */
   listSessions(sub: string, now: number): Promise<SessionInfo[]>
+  /** A live session by its public id (`sid`), whoever's it is. */
+  findSession(sid: string, now: number): Promise<{ sub: string; session: SessionInfo } | undefined>
 
   /** Stores an authorization code (by its hash) until `expiresAt` (epoch ms). */
   putCode(codeHash: string, code: AuthorizationCode, expiresAt: number): Promise<void>
@@ -302,11 +333,11 @@ export interface Store {
   countRequest(key: string, windowMs: number): Promise<RateCount>
 
   /**
-   * Records that something ended: its denial (read by {@link revocationState} until `until`) and its entry in the
-   * revocation log, atomically. Returns the entry's id. The log keeps entries for `retentionMs` (the longest any
-   * token it can cover lives) and no longer.
+   * Records that something ended: its denial (read by {@link revocationState} until `until`), its entry in the
+   * revocation log and its audit event, atomically. Returns the entry's id. The log keeps entries for `retentionMs`
+   * (the longest any token it can cover lives) and no longer.
    */
-  recordRevocation(revocation: RevocationRecord, retentionMs: number): Promise<string>
+  recordRevocation(revocation: RevocationRecord, retentionMs: number, audit?: AuditWrite): Promise<string>
   /** Whether the token's `jti`, its session, its user or its client was revoked. */
   revocationState(names: {
     readonly jti: string
@@ -321,4 +352,25 @@ export interface Store {
    * then each as it is appended (by any instance), until stopped. Entries are delivered in log order, each once.
    */
   followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void): { stop(): void }
+
+  /**
+   * Appends an audit event; returns its id, which orders the log by the event's time (never before the newest
+   * entry). Entries older than the retention (by the event's clock) are dropped.
+   */
+  appendAudit(record: AuditWrite): Promise<string>
+  /** Audit entries in a range, oldest first (newest first with `reverse`), at most `limit`. */
+  readAudit(range: AuditRange): Promise<AuditEntry[]>
+  /** As {@link followRevocations}, for the audit log: every entry after `after` (all of them when undefined). */
+  followAudit(after: string | undefined, onEntries: (entries: AuditEntry[]) => void): { stop(): void }
+
+  /** Stores an initial access token until it expires. */
+  putInitialAccessToken(token: InitialAccessTokenRecord, options?: WriteOptions): Promise<void>
+  /** A live (unexpired, not used up) initial access token. */
+  getInitialAccessToken(id: string, now: number): Promise<InitialAccessTokenRecord | undefined>
+  /** Spends one use, atomically; the uses left after it, or `undefined` when the token was gone or used up. */
+  useInitialAccessToken(id: string, now: number): Promise<number | undefined>
+  /** Every live initial access token, newest first. */
+  listInitialAccessTokens(now: number): Promise<InitialAccessTokenRecord[]>
+  /** True when a token was removed. */
+  removeInitialAccessToken(id: string, options?: WriteOptions): Promise<boolean>
 }

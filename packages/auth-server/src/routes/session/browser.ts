@@ -1,5 +1,6 @@
 // POST /session/login, /session/refresh, /session/logout: first-party browser sessions with the refresh token in an HttpOnly cookie.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { requestContext, userActor } from '../../audit/event.js'
 import type { ServerContext } from '../../context.js'
 import { InvalidClient, InvalidGrant, OAuthError, UnauthorizedClient } from '../../errors.js'
 import { cookieName, cookieOptions, decodeSessionCookie, encodeSessionCookie } from '../../sessions/cookie.js'
@@ -85,6 +86,8 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
       password: body.password,
       scope: body.scope,
       ip: request.ip,
+      requestId: request.id,
+      method: 'session',
       userAgent: request.headers['user-agent'],
     })
     if (refresh_token && sessionExpiresAt) setSession(reply, client.clientId, refresh_token, sessionExpiresAt)
@@ -111,6 +114,7 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
           token: session.token,
           client: session.client,
           reqId: request.id,
+          ip: request.ip,
           ...(proof ? { jkt: proof.jkt } : {}),
         })
         ctx.dpop.offerNonce(reply)
@@ -133,7 +137,14 @@ export const browserSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = 
         requireAllowedOrigin(request.headers.origin, session.client)
         allowClientOrigin(request, reply, session.client)
         const parsed = parseRefreshToken(session.token)
-        if (parsed) await ctx.revoker.endSession(parsed.sub, parsed.fid, 'logout')
+        if (parsed) {
+          await ctx.revoker.endSession(
+            parsed.sub,
+            parsed.fid,
+            'logout',
+            requestContext(request, userActor(parsed.sub, session.client.clientId)),
+          )
+        }
       } else {
         await allowAnyClientOrigin(request, reply)
       }

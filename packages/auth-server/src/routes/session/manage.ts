@@ -1,5 +1,6 @@
 // GET /session, DELETE /session/:id, POST /session/logout-all: a user manages their sessions with an access token.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { requestContext, userActor } from '../../audit/event.js'
 import type { ServerContext } from '../../context.js'
 import { NotFound } from '../../errors.js'
 import { cookieName, cookieOptions, decodeSessionCookie } from '../../sessions/cookie.js'
@@ -90,7 +91,8 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
     async (request, reply) => {
       const claims = await caller(request, reply)
       const { id } = request.params as { id: string }
-      const ended = await ctx.revoker.endSessionById(claims.sub, id, 'user')
+      const by = requestContext(request, userActor(claims.sub, claims.client_id))
+      const ended = await ctx.revoker.endSessionById(claims.sub, id, 'user', undefined, by)
       if (!ended) throw new NotFound('no such session')
       if (ended.session.fid === currentFid(request.cookies[name])) reply.clearCookie(name, cookieOptions(secure))
       return reply.code(204).header('cache-control', 'no-store').send()
@@ -109,7 +111,8 @@ export const manageSessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = a
     },
     async (request, reply) => {
       const claims = await caller(request, reply)
-      const ended = await ctx.revoker.endUserSessions(claims.sub, 'logout')
+      const by = requestContext(request, userActor(claims.sub, claims.client_id))
+      const ended = await ctx.revoker.endUserSessions(claims.sub, 'logout', by)
       reply.clearCookie(name, cookieOptions(secure))
       return reply.header('cache-control', 'no-store').send({ ended })
     },

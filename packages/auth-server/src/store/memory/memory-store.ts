@@ -1,10 +1,14 @@
 // In-process store for `pnpm start` with zero setup and for the test issuer; same semantics as Redis, nothing persisted.
 import { StoreUnavailableError } from '../../errors.js'
 import {
+  type AuditEntry,
+  type AuditRange,
+  type AuditWrite,
   type AuthorizationCode,
   type ClientRecord,
   type FailurePolicy,
   type FailureState,
+  type InitialAccessTokenRecord,
   type NewSession,
   normalizeUsername,
   type RateCount,
@@ -19,7 +23,11 @@ import {
   type Store,
   UsernameTakenError,
   type UserRecord,
+  WriteConflictError,
+  type WriteOptions,
+  writeConflict,
 } from '../types.js'
+import { MemoryAudit } from './audit.js'
 import { MemoryRevocations } from './revocations.js'
 import { MemorySessions } from './sessions.js'
 
@@ -53,6 +61,10 @@ export class MemoryStore implements Store {
   readonly #codes = new Map<string, { code: AuthorizationCode; used: boolean; expiresAt: number }>()
   readonly #rates = new Map<string, { count: number; resetAt: number }>()
   readonly #proofIds = new Map<string, number>()
+  readonly #audit = new MemoryAudit()
+  readonly #initialTokens = new Map<string, InitialAccessTokenRecord>()
+  /** Public session id → where the session lives. */
+  readonly #sessionIndex = new Map<string, { sub: string; fid: string; until: number }>()
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -67,10 +79,12 @@ export class MemoryStore implements Store {
   async ping(): Promise<void> {}
 
   /**
-   * Forgets every user, client, session, code and counter — the development issuer's reset. The revocation log is
-   * kept, so a verifier following it never sees its cursor go backwards.
+   * Forgets every user, client, session, code and counter — the development issuer's reset. The revocation and audit
+   * logs are kept, so a follower never sees its cursor go backwards.
    */
   reset(): void {
+    this.#initialTokens.clear()
+    this.#sessionIndex.clear()
     this.#users.clear()
     this.#usernames.clear()
     this.#clients.clear()
@@ -98,6 +112,18 @@ export class MemoryStore implements Store {
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
     for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
     for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
+    for (const [id, token] of this.#initialTokens) if (token.expiresAt <= now) this.#initialTokens.delete(id)
+    for (const [sid, entry] of this.#sessionIndex) if (entry.until <= now) this.#sessionIndex.delete(sid)
+  }
+
+  /** Applies a write's condition, then its audit event: one synchronous step, so nothing runs in between. */
+  #conditional(current: ClientRecord | UserRecord | undefined, options: WriteOptions | undefined): void {
+    const conflict = writeConflict(current, options?.ifMatch)
+    if (conflict) throw new WriteConflictError(conflict)
+  }
+
+  #audited(options: WriteOptions | undefined): void {
+    if (options?.audit) this.#audit.append(options.audit)
   }
 
   /** The same contract as Redis: a write whose caller has stopped waiting is not applied. */
@@ -106,7 +132,7 @@ export class MemoryStore implements Store {
       throw new StoreUnavailableError('the store reached the command after its deadline')
     }
   }
-  async putUser(user: UserRecord): Promise<void> {
+  async putUser(user: UserRecord, options?: WriteOptions): Promise<void> {
     const key = normalizeUsername(user.username)
     const owner = this.#usernames.get(key)
     if (owner !== undefined && owner !== user.sub) throw new UsernameTakenError(user.username)
@@ -115,6 +141,26 @@ export class MemoryStore implements Store {
       this.#usernames.delete(normalizeUsername(previous.username))
     this.#usernames.set(key, user.sub)
     this.#users.set(user.sub, clone(user))
+    this.#audited(options)
+  }
+
+  async updateUser(user: UserRecord, options?: WriteOptions): Promise<void> {
+    const current = this.#users.get(user.sub)
+    this.#conditional(current, { ifMatch: options?.ifMatch ?? '*' })
+    if (normalizeUsername((current as UserRecord).username) !== normalizeUsername(user.username)) {
+      throw new TypeError('updateUser cannot rename a user (use putUser)')
+    }
+    this.#users.set(user.sub, clone(user))
+    this.#audited(options)
+  }
+
+  async removeUser(sub: string, options?: WriteOptions): Promise<void> {
+    const current = this.#users.get(sub)
+    this.#conditional(current, { ifMatch: options?.ifMatch ?? '*' })
+    this.#users.delete(sub)
+    const name = normalizeUsername((current as UserRecord).username)
+    if (this.#usernames.get(name) === sub) this.#usernames.delete(name)
+    this.#audited(options)
   }
 
   async getUser(sub: string): Promise<UserRecord | undefined> {
@@ -131,8 +177,10 @@ export class MemoryStore implements Store {
     return [...this.#users.values()].map(clone).sort((a, b) => a.username.localeCompare(b.username))
   }
 
-  async putClient(client: ClientRecord): Promise<void> {
+  async putClient(client: ClientRecord, options?: WriteOptions): Promise<void> {
+    this.#conditional(this.#clients.get(client.clientId), options)
     this.#clients.set(client.clientId, clone(client))
+    this.#audited(options)
   }
 
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
@@ -144,12 +192,23 @@ export class MemoryStore implements Store {
     return [...this.#clients.values()].map(clone).sort((a, b) => a.clientId.localeCompare(b.clientId))
   }
 
-  async removeClient(clientId: string): Promise<boolean> {
-    return this.#clients.delete(clientId)
+  async removeClient(clientId: string, options?: WriteOptions): Promise<boolean> {
+    this.#conditional(this.#clients.get(clientId), options)
+    const removed = this.#clients.delete(clientId)
+    if (removed) this.#audited(options)
+    return removed
   }
   async createSession(session: NewSession): Promise<number> {
     this.#checkDeadline(session.deadline)
-    return this.#sessions.createSession(session)
+    const expiresAt = this.#sessions.createSession(session)
+    if (session.sid !== undefined) {
+      this.#sessionIndex.set(session.sid, {
+        sub: session.sub,
+        fid: session.fid,
+        until: session.now + session.absoluteTtlMs,
+      })
+    }
+    return expiresAt
   }
 
   async rotateRefresh(request: RotateRequest): Promise<RotateResult> {
@@ -171,6 +230,13 @@ export class MemoryStore implements Store {
 
   async listSessions(sub: string, now: number): Promise<SessionInfo[]> {
     return this.#sessions.listSessions(sub, now)
+  }
+
+  async findSession(sid: string, now: number): Promise<{ sub: string; session: SessionInfo } | undefined> {
+    const entry = this.#sessionIndex.get(sid)
+    if (!entry) return undefined
+    const session = this.#sessions.listSessions(entry.sub, now).find((s) => s.fid === entry.fid)
+    return session && { sub: entry.sub, session }
   }
 
   async putCode(codeHash: string, code: AuthorizationCode, expiresAt: number): Promise<void> {
@@ -233,8 +299,10 @@ export class MemoryStore implements Store {
     return { count: entry.count, ttlMs: entry.resetAt - now }
   }
 
-  async recordRevocation(revocation: RevocationRecord, retentionMs: number): Promise<string> {
-    return this.#revocations.record(revocation, retentionMs)
+  async recordRevocation(revocation: RevocationRecord, retentionMs: number, audit?: AuditWrite): Promise<string> {
+    const id = this.#revocations.record(revocation, retentionMs)
+    if (audit) this.#audit.append(audit)
+    return id
   }
 
   async revocationState(names: { jti: string; sid?: string; sub: string; clientId: string }) {
@@ -247,5 +315,49 @@ export class MemoryStore implements Store {
 
   followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void) {
     return this.#revocations.follow(after, onEntries)
+  }
+
+  async appendAudit(write: AuditWrite): Promise<string> {
+    return this.#audit.append(write)
+  }
+
+  async readAudit(range: AuditRange): Promise<AuditEntry[]> {
+    return this.#audit.read(range)
+  }
+
+  followAudit(after: string | undefined, onEntries: (entries: AuditEntry[]) => void) {
+    return this.#audit.follow(after, onEntries)
+  }
+
+  async putInitialAccessToken(token: InitialAccessTokenRecord, options?: WriteOptions): Promise<void> {
+    this.#initialTokens.set(token.id, clone(token))
+    this.#audited(options)
+  }
+
+  async getInitialAccessToken(id: string, now: number): Promise<InitialAccessTokenRecord | undefined> {
+    const token = this.#initialTokens.get(id)
+    return token && token.expiresAt > now && token.usesLeft > 0 ? clone(token) : undefined
+  }
+
+  async useInitialAccessToken(id: string, now: number): Promise<number | undefined> {
+    const token = this.#initialTokens.get(id)
+    if (!token || token.expiresAt <= now || token.usesLeft <= 0) return undefined
+    const usesLeft = token.usesLeft - 1
+    if (usesLeft === 0) this.#initialTokens.delete(id)
+    else this.#initialTokens.set(id, { ...token, usesLeft })
+    return usesLeft
+  }
+
+  async listInitialAccessTokens(now: number): Promise<InitialAccessTokenRecord[]> {
+    return [...this.#initialTokens.values()]
+      .filter((t) => t.expiresAt > now && t.usesLeft > 0)
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+      .map(clone)
+  }
+
+  async removeInitialAccessToken(id: string, options?: WriteOptions): Promise<boolean> {
+    const removed = this.#initialTokens.delete(id)
+    if (removed) this.#audited(options)
+    return removed
   }
 }

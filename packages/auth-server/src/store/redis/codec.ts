@@ -27,6 +27,13 @@ export const keys = {
   /** The revocation log and the denials share one hash tag: one script records both, one MGET reads them. */
   revocationLog: () => '{rev}:log',
   denial: (kind: 'sid' | 'sub' | 'jti' | 'client', id: string) => `{rev}:${kind}:${id}`,
+  /** The audit log shares the revocation tag: a revocation and its audit event are one script, in a Cluster too. */
+  auditLog: () => '{rev}:audit',
+  /** A session's public id → `<sub> <fid>`, so an administrator can end a session by its id alone. */
+  sessionIndex: (sid: string) => `sid:${sid}`,
+  initialToken: (id: string) => `iat:${id}`,
+  /** Live initial access tokens by expiry (a sorted set), for listing. */
+  initialTokens: () => 'iats',
   code: (codeHash: string) => `code:${codeHash}`,
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,
@@ -93,7 +100,9 @@ export function encodeClient(client: ClientRecord): string {
         }
       : {}),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
+    ...(client.registrationTokenHash ? { registration_token_hash: client.registrationTokenHash } : {}),
     created_at: client.createdAt,
+    ...(client.updatedAt === undefined ? {} : { updated_at: client.updatedAt }),
   })
 }
 
@@ -108,7 +117,9 @@ export function decodeClient(json: string): ClientRecord {
     redirectUris: (raw.redirect_uris ?? []) as string[],
     allowedOrigins: (raw.allowed_origins ?? []) as string[],
     createdAt: Number(raw.created_at),
+    ...(typeof raw.updated_at === 'number' ? { updatedAt: raw.updated_at } : {}),
     ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
+    ...(typeof raw.registration_token_hash === 'string' ? { registrationTokenHash: raw.registration_token_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
     ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
     ...(Array.isArray(raw.post_logout_redirect_uris)

@@ -2,10 +2,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { StoreUnavailableError } from '../../errors.js'
 import {
+  type AuditEntry,
+  type AuditRange,
+  type AuditWrite,
   type AuthorizationCode,
   type ClientRecord,
   type FailurePolicy,
   type FailureState,
+  type InitialAccessTokenRecord,
   type NewSession,
   normalizeUsername,
   type RateCount,
@@ -18,7 +22,10 @@ import {
   type SessionInfo,
   type Store,
   type UserRecord,
+  WriteConflictError,
+  type WriteOptions,
 } from '../types.js'
+import { auditArgs, decodeAuditEntries, readAudit } from './audit.js'
 import { RedisBackend, type RedisBackendOptions } from './backend.js'
 import {
   decodeClient,
@@ -27,11 +34,24 @@ import {
   decodeSessions,
   decodeUser,
   encodeClient,
+  encodeUser,
   keys,
+  OPTIONAL_USER_FIELDS,
 } from './codec.js'
 import type { RedisClient } from './connection.js'
+import { followStream } from './follow.js'
+import {
+  getInitialToken,
+  listInitialTokens,
+  putInitialToken,
+  removeInitialToken,
+} from './initial-tokens.js'
 import { decodeEntries, denialKeyOf, followLog, revocationState } from './revocations.js'
+import { call } from './scripts.js'
 import { putUser } from './users.js'
+
+type Conflict = 'exists' | 'missing' | 'stale'
+const CONFLICTS = new Set<string>(['exists', 'missing', 'stale'])
 
 export interface RedisStoreOptions extends RedisBackendOptions {
   readonly now?: () => number
@@ -92,8 +112,62 @@ export class RedisStore implements Store {
     })
   }
 
-  async putUser(user: UserRecord): Promise<void> {
+  /**
+   * The audit key and event of a script that writes a record and its audit event. In a Cluster the audit stream is
+   * on another slot than the record: the script gets the record's key again and no event, and `after` appends it.
+   */
+  #auditIn(recordKey: string, audit: AuditWrite | undefined) {
+    const together = !this.backend.cluster
+    return {
+      key: together ? keys.auditLog() : recordKey,
+      args: auditArgs(together ? audit : undefined),
+      after: async () => {
+        if (!together && audit) await this.appendAudit(audit)
+      },
+    }
+  }
+
+  #conflict(reply: string): void {
+    if (CONFLICTS.has(reply)) throw new WriteConflictError(reply as Conflict)
+  }
+
+  async putUser(user: UserRecord, options?: WriteOptions): Promise<void> {
     await this.run(() => putUser(this.redis, user))
+    // The username index lives on another slot than the record: the event follows the write.
+    if (options?.audit) await this.appendAudit(options.audit)
+  }
+
+  async updateUser(user: UserRecord, options?: WriteOptions): Promise<void> {
+    const fields = encodeUser(user)
+    const audit = this.#auditIn(keys.user(user.sub), options?.audit)
+    const reply = await this.backend.script<string, 'updateUser'>('updateUser', {
+      keys: { user: keys.user(user.sub), audit: audit.key },
+      args: {
+        condition: options?.ifMatch ?? '*',
+        fields: JSON.stringify(fields),
+        clear: JSON.stringify(OPTIONAL_USER_FIELDS.filter((f) => !(f in fields))),
+        ...audit.args,
+      },
+    })
+    this.#conflict(reply)
+    await audit.after()
+  }
+
+  async removeUser(sub: string, options?: WriteOptions): Promise<void> {
+    const audit = this.#auditIn(keys.user(sub), options?.audit)
+    const [outcome, username] = await this.backend.script<string[], 'removeUser'>('removeUser', {
+      keys: { user: keys.user(sub), audit: audit.key },
+      args: { condition: options?.ifMatch ?? '*', ...audit.args },
+    })
+    this.#conflict(outcome as string)
+    await this.run(async () => {
+      if (username) {
+        const name = keys.username(normalizeUsername(username))
+        await call(this.redis, 'deleteIfEqual', { keys: { key: name }, args: { expected: sub } })
+      }
+      await this.redis.srem(keys.users(), sub)
+    })
+    await audit.after()
   }
 
   async getUser(sub: string): Promise<UserRecord | undefined> {
@@ -118,11 +192,15 @@ export class RedisStore implements Store {
     })
   }
 
-  async putClient(client: ClientRecord): Promise<void> {
-    await this.run(async () => {
-      await this.redis.set(keys.client(client.clientId), encodeClient(client))
-      await this.redis.sadd(keys.clients(), client.clientId)
+  async putClient(client: ClientRecord, options?: WriteOptions): Promise<void> {
+    const audit = this.#auditIn(keys.client(client.clientId), options?.audit)
+    const reply = await this.backend.script<string, 'putClient'>('putClient', {
+      keys: { client: keys.client(client.clientId), audit: audit.key },
+      args: { condition: options?.ifMatch ?? '', client: encodeClient(client), ...audit.args },
     })
+    this.#conflict(reply)
+    await this.run(() => this.redis.sadd(keys.clients(), client.clientId))
+    await audit.after()
   }
 
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
@@ -143,15 +221,28 @@ export class RedisStore implements Store {
     })
   }
 
-  async removeClient(clientId: string): Promise<boolean> {
-    return this.run(async () => {
-      const removed = await this.redis.del(keys.client(clientId))
-      await this.redis.srem(keys.clients(), clientId)
-      return removed > 0
+  async removeClient(clientId: string, options?: WriteOptions): Promise<boolean> {
+    const audit = this.#auditIn(keys.client(clientId), options?.audit)
+    const reply = await this.backend.script<string, 'removeClient'>('removeClient', {
+      keys: { client: keys.client(clientId), audit: audit.key },
+      args: { condition: options?.ifMatch ?? '', ...audit.args },
     })
+    this.#conflict(reply)
+    await this.run(() => this.redis.srem(keys.clients(), clientId))
+    if (reply !== 'ok') return false
+    await audit.after()
+    return true
   }
 
   async createSession(session: NewSession): Promise<number> {
+    // The public-id index lives on another slot; written beside the session, best effort: without it an
+    // administrator still finds the session through its user.
+    if (session.sid !== undefined) {
+      const index = keys.sessionIndex(session.sid)
+      this.run(() => this.redis.set(index, `${session.sub} ${session.fid}`, 'PX', session.absoluteTtlMs)).catch(
+        () => {},
+      )
+    }
     const reply = await this.backend.durable<number | 'late', 'createSession'>('createSession', {
       keys: { family: keys.family(session.sub, session.fid), user: keys.user(session.sub) },
       args: {
@@ -229,6 +320,14 @@ export class RedisStore implements Store {
     )
   }
 
+  async findSession(sid: string, now: number): Promise<{ sub: string; session: SessionInfo } | undefined> {
+    const entry = await this.run(() => this.redis.get(keys.sessionIndex(sid)))
+    const [sub, fid] = entry?.split(' ') ?? []
+    if (!sub || !fid) return undefined
+    const session = (await this.listSessions(sub, now)).find((s) => s.fid === fid)
+    return session && { sub, session }
+  }
+
   async putCode(codeHash: string, code: AuthorizationCode, expiresAt: number): Promise<void> {
     await this.run(async () => {
       await this.redis
@@ -292,10 +391,16 @@ export class RedisStore implements Store {
     return { count: Number(count), ttlMs: Number(ttlMs) }
   }
 
-  async recordRevocation(revocation: RevocationRecord, retentionMs: number): Promise<string> {
+  async recordRevocation(revocation: RevocationRecord, retentionMs: number, audit?: AuditWrite): Promise<string> {
     return this.backend.script<string, 'recordRevocation'>('recordRevocation', {
-      keys: { log: keys.revocationLog(), denial: denialKeyOf(revocation) },
-      args: { at: revocation.at, until: revocation.until, retentionMs, entry: JSON.stringify(revocation) },
+      keys: { log: keys.revocationLog(), denial: denialKeyOf(revocation), audit: keys.auditLog() },
+      args: {
+        at: revocation.at,
+        until: revocation.until,
+        retentionMs,
+        entry: JSON.stringify(revocation),
+        ...auditArgs(audit),
+      },
     })
   }
 
@@ -319,5 +424,47 @@ export class RedisStore implements Store {
 
   followRevocations(after: string | undefined, onEntries: (entries: RevocationEntry[]) => void) {
     return followLog(this.redis, this.backend.timeoutMs, after, onEntries)
+  }
+
+  async appendAudit(write: AuditWrite): Promise<string> {
+    return this.backend.script<string, 'appendAudit'>('appendAudit', {
+      keys: { audit: keys.auditLog() },
+      args: { entry: JSON.stringify(write.record), at: write.record.time, retentionMs: write.retentionMs },
+    })
+  }
+
+  async readAudit(range: AuditRange): Promise<AuditEntry[]> {
+    return this.run(() => readAudit(this.redis, range))
+  }
+
+  followAudit(after: string | undefined, onEntries: (entries: AuditEntry[]) => void) {
+    return followStream(this.redis, this.backend.timeoutMs, keys.auditLog(), after, decodeAuditEntries, onEntries)
+  }
+
+  async putInitialAccessToken(token: InitialAccessTokenRecord, options?: WriteOptions): Promise<void> {
+    await this.run(() => putInitialToken(this.redis, token))
+    if (options?.audit) await this.appendAudit(options.audit)
+  }
+
+  async getInitialAccessToken(id: string, now: number): Promise<InitialAccessTokenRecord | undefined> {
+    return this.run(() => getInitialToken(this.redis, id, now))
+  }
+
+  async useInitialAccessToken(id: string, now: number): Promise<number | undefined> {
+    const left = await this.backend.script<number, 'useInitialToken'>('useInitialToken', {
+      keys: { token: keys.initialToken(id) },
+      args: { now },
+    })
+    return left < 0 ? undefined : Number(left)
+  }
+
+  async listInitialAccessTokens(now: number): Promise<InitialAccessTokenRecord[]> {
+    return this.run(() => listInitialTokens(this.redis, now))
+  }
+
+  async removeInitialAccessToken(id: string, options?: WriteOptions): Promise<boolean> {
+    const removed = await this.run(() => removeInitialToken(this.redis, id))
+    if (removed && options?.audit) await this.appendAudit(options.audit)
+    return removed
   }
 }

@@ -3,6 +3,7 @@
 import type { RevocationEntry, RevocationRecord, RevocationState } from '../types.js'
 import { keys } from './codec.js'
 import type { RedisClient } from './connection.js'
+import { followStream } from './follow.js'
 
 const denialKind = { session: 'sid', user: 'sub', token: 'jti', client: 'client' } as const
 
@@ -44,13 +45,8 @@ export async function revocationState(
   }
 }
 
-const BLOCK_MS = 1_000
-
 /**
- * Follows the log from `after` (from its start when undefined): a loop of blocking reads on a duplicate of the
- * connection, retried after a pause while Redis is away. Every entry is delivered once, in order. The cursor is
- * always a concrete id, never `$`: `$` means "newer than the newest when this read arrives", so an entry appended
- * between two reads (or before the first one, while the duplicate connects) would be lost.
+ * Follows the revocation log from `after` (from its start when undefined); see {@link followStream}.
  */
 export function followLog(
   redis: RedisClient,
@@ -58,33 +54,5 @@ export function followLog(
   after: string | undefined,
   onEntries: (entries: RevocationEntry[]) => void,
 ): { stop(): void } {
-  const reader = redis.duplicate() as RedisClient
-  // A blocked read answers within BLOCK_MS; the timeout only catches a connection that went silent.
-  ;(reader.options as { commandTimeout?: number }).commandTimeout = BLOCK_MS + timeoutMs
-  reader.on('error', () => {})
-  let cursor = after ?? '0-0'
-  let stopped = false
-  const loop = async () => {
-    while (!stopped) {
-      try {
-        const reply = (await reader.xread('COUNT', 500, 'BLOCK', BLOCK_MS, 'STREAMS', keys.revocationLog(), cursor)) as
-          | [string, [string, string[]][]][]
-          | null
-        const entries = decodeEntries(reply?.[0]?.[1])
-        if (entries.length > 0) {
-          cursor = entries.at(-1)?.id as string
-          if (!stopped) onEntries(entries)
-        }
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      }
-    }
-  }
-  loop().catch(() => {})
-  return {
-    stop() {
-      stopped = true
-      reader.disconnect()
-    },
-  }
+  return followStream(redis, timeoutMs, keys.revocationLog(), after, decodeEntries, onEntries)
 }

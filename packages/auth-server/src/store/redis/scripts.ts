@@ -19,6 +19,7 @@ const spec = <const K extends string, const A extends string>(file: string, keys
 
 /** Every script, by the command name it is registered under. */
 export const SCRIPTS = {
+  appendAudit: spec('append-audit', ['audit'], ['entry', 'at', 'retentionMs']),
   countRequest: spec('count-request', ['counter'], ['windowMs']),
   createSession: spec(
     'create-session',
@@ -41,9 +42,16 @@ export const SCRIPTS = {
   deleteIfEqual: spec('delete-if-equal', ['key'], ['expected']),
   inspectRefresh: spec('inspect-refresh', ['family'], ['tokenHash']),
   listSessions: spec('list-sessions', ['user', 'familyPrefix'], ['now']),
-  recordRevocation: spec('record-revocation', ['log', 'denial'], ['at', 'until', 'retentionMs', 'entry']),
+  putClient: spec('put-client', ['client', 'audit'], ['condition', 'client', 'audit', 'auditAt', 'auditRetentionMs']),
+  recordRevocation: spec(
+    'record-revocation',
+    ['log', 'denial', 'audit'],
+    ['at', 'until', 'retentionMs', 'entry', 'audit', 'auditAt', 'auditRetentionMs'],
+  ),
   recordFailure: spec('record-failure', ['counter'], ['now', 'windowMs', 'maxFailures', 'lockoutMs']),
   redeemCode: spec('redeem-code', ['code'], ['clientId', 'deadline', 'jkt']),
+  removeClient: spec('remove-client', ['client', 'audit'], ['condition', 'audit', 'auditAt', 'auditRetentionMs']),
+  removeUser: spec('remove-user', ['user', 'audit'], ['condition', 'audit', 'auditAt', 'auditRetentionMs']),
   revokeSession: spec('revoke-session', ['family', 'user'], ['fid']),
   revokeUserSessions: spec('revoke-user-sessions', ['user', 'familyPrefix'], []),
   rotateRefresh: spec(
@@ -64,6 +72,12 @@ export const SCRIPTS = {
       'jkt',
     ],
   ),
+  updateUser: spec(
+    'update-user',
+    ['user', 'audit'],
+    ['condition', 'fields', 'clear', 'audit', 'auditAt', 'auditRetentionMs'],
+  ),
+  useInitialToken: spec('use-initial-token', ['token'], ['now']),
 } as const
 
 export type ScriptName = keyof typeof SCRIPTS
@@ -84,6 +98,17 @@ export const fileOf = (name: ScriptName) => `${SCRIPTS[name].file}-${SCRIPTS[nam
 
 let sources: Map<ScriptName, string> | undefined
 
+/** A script's source with each `--- @include "name"` line replaced by `lua/includes/<name>.lua` (shared functions). */
+function withIncludes(source: string, dir: URL, file: string): string {
+  return source.replace(/^--- @include "([a-z-]+)"$/gm, (_, include: string) => {
+    try {
+      return readFileSync(new URL(`includes/${include}.lua`, dir), 'utf8')
+    } catch {
+      throw new Error(`the Lua script ${file} includes "${include}", which is missing`)
+    }
+  })
+}
+
 /** Reads every script once per process; a spec without its file (or the reverse) is a startup error. */
 export function loadSources(dir: URL = LUA_DIR): Map<ScriptName, string> {
   if (sources && dir === LUA_DIR) return sources
@@ -92,7 +117,7 @@ export function loadSources(dir: URL = LUA_DIR): Map<ScriptName, string> {
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     const file = fileOf(name)
     if (!files.delete(file)) throw new Error(`the Lua script ${file} for ${name} is missing`)
-    loaded.set(name, readFileSync(new URL(file, dir), 'utf8'))
+    loaded.set(name, withIncludes(readFileSync(new URL(file, dir), 'utf8'), dir, file))
   }
   if (files.size > 0) throw new Error(`Lua scripts without a spec in scripts.ts: ${[...files].join(', ')}`)
   if (dir === LUA_DIR) sources = loaded
