@@ -23,6 +23,7 @@ import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
 import { openapi } from './plugins/openapi.js'
 import securityHeaders from './plugins/security-headers.js'
 import { Revoker } from './revocation/revoker.js'
+import { adminRoutes } from './routes/admin/index.js'
 import { authorizeRoutes } from './routes/authorize.js'
 import { healthRoutes } from './routes/health.js'
 import { jwksRoute } from './routes/jwks.js'
@@ -31,6 +32,7 @@ import { metadataRoutes } from './routes/metadata.js'
 import { metricsRoute } from './routes/metrics.js'
 import { oauthEndpoints } from './routes/oauth-endpoints.js'
 import { revocationEventsRoute } from './routes/revocation-events.js'
+import { registrationRoutes } from './routes/registration.js'
 import { oauthError } from './routes/schemas.js'
 import { browserSessionRoutes } from './routes/session/browser.js'
 import { manageSessionRoutes } from './routes/session/manage.js'
@@ -150,5 +152,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(revocationEventsRoute, { ctx })
   await app.register(browserSessionRoutes, { ctx })
   await app.register(manageSessionRoutes, { ctx })
+  if (config.registration !== 'off') await app.register(registrationRoutes, { ctx })
+  await app.register(adminRoutes, { ctx })
   return app
 }

@@ -1,4 +1,4 @@
-// Errors: OAuth 2.0 protocol errors (RFC 6749 §5.2, RFC 7009, RFC 8707, RFC 9449) as one base class, the simple
+// Errors: OAuth 2.0 protocol errors (RFC 6749 §5.2, RFC 7009, RFC 7591, RFC 8707, RFC 9449) as one base class, the simple
 // ones made from a table; and the server's own failures, each with a stable code.
 import { TollgateError } from '@tollgate/shared'
 
@@ -60,6 +60,18 @@ export const AccessDenied = simple('AccessDenied', 'access_denied', 403)
 /** RFC 7009 §2.2.1. */
 export const UnsupportedTokenType = simple('UnsupportedTokenType', 'unsupported_token_type', 400)
 export const NotFound = simple('NotFound', 'not_found', 404)
+/** RFC 7591 §3.2.2: a registration (or an admin API client definition) is unusable. */
+export const InvalidClientMetadata = simple('InvalidClientMetadata', 'invalid_client_metadata', 400)
+/** RFC 7591 §3.2.2: one of the redirection URIs is unusable. */
+export const InvalidRedirectUri = simple('InvalidRedirectUri', 'invalid_redirect_uri', 400)
+/** RFC 7591 §3.2.2: the software statement is not a usable JWT. */
+export const InvalidSoftwareStatement = simple('InvalidSoftwareStatement', 'invalid_software_statement', 400)
+/** RFC 7591 §3.2.2: the software statement is not approved here (this server approves none). */
+export const UnapprovedSoftwareStatement = simple('UnapprovedSoftwareStatement', 'unapproved_software_statement', 400)
+/** RFC 9110 §15.5.13: `If-Match` names another version than the current one (another administrator's change). */
+export const PreconditionFailed = simple('PreconditionFailed', 'precondition_failed', 412)
+/** RFC 9110 §15.5.10: the resource exists already (a client id, a username). */
+export const Conflict = simple('Conflict', 'conflict', 409)
 export type InvalidRequest = InstanceType<typeof InvalidRequest>
 export type InvalidGrant = InstanceType<typeof InvalidGrant>
 export type UnauthorizedClient = InstanceType<typeof UnauthorizedClient>
@@ -69,6 +81,10 @@ export type InvalidTarget = InstanceType<typeof InvalidTarget>
 export type AccessDenied = InstanceType<typeof AccessDenied>
 export type UnsupportedTokenType = InstanceType<typeof UnsupportedTokenType>
 export type NotFound = InstanceType<typeof NotFound>
+export type InvalidClientMetadata = InstanceType<typeof InvalidClientMetadata>
+export type InvalidRedirectUri = InstanceType<typeof InvalidRedirectUri>
+export type PreconditionFailed = InstanceType<typeof PreconditionFailed>
+export type Conflict = InstanceType<typeof Conflict>
 
 /** Client authentication failed: always 401 with a Basic challenge (RFC 6749 §5.2), whatever the reason. */
 export class InvalidClient extends OAuthError {

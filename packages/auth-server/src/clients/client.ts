@@ -48,8 +48,12 @@ const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
 /** A client definition is unusable; the message says what is wrong (never the secret). */
 export class ClientValidationError extends TollgateError {
-  constructor(message: string) {
+  /** The field at fault, where it matters to the caller (`redirect_uris`: RFC 7591's `invalid_redirect_uri`). */
+  readonly field: string | undefined
+
+  constructor(message: string, field?: string) {
     super('ERR_CLIENT_INVALID', message)
+    this.field = field
   }
 }
 
@@ -69,10 +73,10 @@ function absoluteUri(value: string, field: string, { noFragment = true } = {}): 
   try {
     url = new URL(value)
   } catch {
-    throw new ClientValidationError(`${field}: "${value}" is not an absolute URI`)
+    throw new ClientValidationError(`${field}: "${value}" is not an absolute URI`, field)
   }
   if (noFragment && (url.hash || value.includes('#')))
-    throw new ClientValidationError(`${field}: "${value}" has a fragment`)
+    throw new ClientValidationError(`${field}: "${value}" has a fragment`, field)
   return value
 }
 
@@ -133,7 +137,7 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
   if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
     throw new ClientValidationError('client_id must be 1-128 characters of A-Z a-z 0-9 . _ ~ : -')
   }
-  const where = (msg: string) => new ClientValidationError(`client ${id}: ${msg}`)
+  const where = (msg: string, field?: string) => new ClientValidationError(`client ${id}: ${msg}`, field)
   const unknown = Object.keys(input).find((field) => !FIELDS.has(field))
   if (unknown !== undefined) throw where(`unknown field "${unknown}"`)
   const dpopBound = input.dpop_bound_access_tokens
@@ -165,7 +169,7 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     throw where('audiences must list at least one resource URI (the first is the default aud)')
   const redirectUris = stringArray(input.redirect_uris, 'redirect_uris').map((u) => absoluteUri(u, 'redirect_uris'))
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
-    throw where('authorization_code needs at least one redirect_uri')
+    throw where('authorization_code needs at least one redirect_uri', 'redirect_uris')
   }
   const allowedOrigins = stringArray(input.allowed_origins, 'allowed_origins').map(origin)
   let postLogout: string[]
@@ -174,7 +178,7 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
       absoluteUri(u, 'post_logout_redirect_uris'),
     )
   } catch (err) {
-    throw where((err as Error).message)
+    throw where((err as Error).message, 'post_logout_redirect_uris')
   }
   if (input.name !== undefined && typeof input.name !== 'string') throw where('name must be a string')
 

@@ -1,12 +1,27 @@
 // The one place errors become HTTP answers: OAuth errors as RFC 6749 JSON, anything else as server_error.
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidRequest, NotFound, OAuthError, StoreUnavailableError, TemporarilyUnavailable } from '../errors.js'
+import {
+  Conflict,
+  InvalidRequest,
+  NotFound,
+  OAuthError,
+  PreconditionFailed,
+  StoreUnavailableError,
+  TemporarilyUnavailable,
+} from '../errors.js'
+import { WriteConflictError } from '../store/types.js'
 
 /** Maps any thrown value to the OAuthError the client may see; `undefined` for a bug (answered `server_error`). */
 export function toOAuthError(err: unknown): OAuthError | undefined {
   if (err instanceof OAuthError) return err
   if (err instanceof StoreUnavailableError) return new TemporarilyUnavailable()
+  // A conditional write (admin API) that did not apply.
+  if (err instanceof WriteConflictError) {
+    if (err.reason === 'stale') return new PreconditionFailed('the resource has changed since it was read (ETag)')
+    if (err.reason === 'exists') return new Conflict('the resource exists already')
+    return new NotFound('no such resource')
+  }
   const fe = err as Partial<FastifyError> | undefined
   if (fe?.validation) return new InvalidRequest(fe.message ?? 'invalid request')
   if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')

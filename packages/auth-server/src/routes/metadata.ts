@@ -22,6 +22,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     revocation_events_endpoint: `${base}/revocation-events`,
     // OpenID Connect RP-Initiated Logout 1.0.
     end_session_endpoint: `${base}/oauth/logout`,
+    // RFC 7591 (REGISTRATION=token needs an initial access token from an administrator; off: not offered).
+    ...(config.registration === 'off' ? {} : { registration_endpoint: `${base}/oauth/register` }),
     grant_types_supported: [...grants.keys()],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
