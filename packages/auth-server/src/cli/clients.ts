@@ -1,10 +1,10 @@
 // `tollgate clients …`: OAuth clients (services and apps).
 import type { Command } from 'commander'
-import { type ClientInput, clientRecord } from '../clients/client.js'
-import { generateSecret, SecretHasher } from '../clients/secrets.js'
-import { loadSecretKey } from '../keys/secret-key.js'
+import { createClient, deleteClient, replaceClient } from '../admin/clients.js'
+import type { ClientInput } from '../clients/client.js'
+import { generateSecret } from '../clients/secrets.js'
 import { TOKEN_EXCHANGE } from '../store/types.js'
-import { asCliError, type Context, collect, iso, readStdin, revokerFor, withStore } from './common.js'
+import { adminDeps, attempt, type Context, collect, iso, operator, readStdin, withStore } from './common.js'
 import { CliError } from './output.js'
 
 export function clientsCommands(program: Command, context: Context): void {
@@ -61,18 +61,15 @@ export function clientsCommands(program: Command, context: Context): void {
           ? { token_exchange: { subject_audiences: options.exchangeFrom ?? [], audiences: options.exchangeTo ?? [] } }
           : {}),
       }
-      const hasher = new SecretHasher(await loadSecretKey(config.keysDir, config.clientSecretKey))
-      let record: ReturnType<typeof clientRecord>
-      try {
-        record = clientRecord(input, hasher, Date.now())
-      } catch (err) {
-        asCliError(err)
-      }
       await withStore(config, async (store) => {
-        if (!options.replace && (await store.getClient(clientId))) {
-          throw new CliError(`client "${clientId}" exists (use --replace to overwrite it)`)
-        }
-        await store.putClient(record)
+        const deps = await adminDeps(config, store, true)
+        const body = input as unknown as Record<string, unknown>
+        const { record } = await attempt(
+          options.replace && (await store.getClient(clientId))
+            ? replaceClient(deps, clientId, body, operator(), undefined)
+            : createClient(deps, body, operator()),
+          { exists: `client "${clientId}" exists (use --replace to overwrite it)` },
+        )
         out.result(
           {
             client_id: clientId,
@@ -128,9 +125,10 @@ export function clientsCommands(program: Command, context: Context): void {
     .action(async (clientId: string) => {
       const { config, out } = context()
       await withStore(config, async (store) => {
-        if (!(await store.getClient(clientId))) throw new CliError(`no client "${clientId}"`)
         // Every token issued to it until now is refused, at verifiers too.
-        await revokerFor(config, store).removeClient(clientId)
+        await attempt(deleteClient(await adminDeps(config, store), clientId, operator(), undefined), {
+          missing: `no client "${clientId}"`,
+        })
         out.result({ client_id: clientId, removed: true }, `removed client ${clientId}`)
       })
     })

@@ -1,7 +1,9 @@
 // `tollgate keys generate|rotate|list`: signing keys in KEYS_DIR, shared by every instance.
 import type { Command } from 'commander'
+import { rotateKey } from '../admin/keys.js'
 import type { Config } from '../config.js'
 import { Keystore } from '../keys/keystore.js'
+import { auditFor, operator, withStore } from './common.js'
 import { ID_TOKEN_TTL } from '../tokens/signer.js'
 import { CliError, type Output } from './output.js'
 
@@ -40,8 +42,12 @@ export function keysCommands(program: Command, context: () => { config: Config; 
     .description('add a key that is published now and signs after KEY_PUBLISH_DELAY')
     .action(async () => {
       const { config, out } = context()
-      const store = await open(config)
-      const key = await store.rotate()
+      const keystore = await open(config)
+      // Audited in the store the servers share, when there is one (the in-memory store lives in each server).
+      const key =
+        config.redisUrl || config.redisClusterNodes
+          ? await withStore(config, (store) => rotateKey(keystore, auditFor(config, store), operator()))
+          : await rotateKey(keystore, undefined, operator())
       out.result(
         { kid: key.kid, state: 'pending', activates: iso(key.activatesAt) },
         `added key ${key.kid}: published now, signs from ${iso(key.activatesAt)}`,

@@ -1,7 +1,8 @@
 // `tollgate sessions …`: refresh-token sessions (token families).
 import type { Command } from 'commander'
 import { sessionId } from '../tokens/refresh-token.js'
-import { type Context, findUser, iso, revokerFor, withStore } from './common.js'
+import { endUserSessions } from '../admin/sessions.js'
+import { adminDeps, type Context, findUser, iso, operator, withStore } from './common.js'
 import { CliError } from './output.js'
 
 export function sessionsCommands(program: Command, context: Context): void {
@@ -37,14 +38,11 @@ export function sessionsCommands(program: Command, context: Context): void {
       const { config, out } = context()
       await withStore(config, async (store) => {
         const user = await findUser(store, options.user)
-        let ended: number
-        if (options.session) {
-          const match = await revokerFor(config, store).endSessionById(user.sub, options.session, 'admin')
-          if (!match) throw new CliError(`no live session "${options.session}" of ${user.username}`)
-          ended = match.ended ? 1 : 0
-        } else {
-          ended = await revokerFor(config, store).endUserSessions(user.sub, 'admin')
+        const deps = await adminDeps(config, store)
+        if (options.session && !(await store.listSessions(user.sub, Date.now())).some((s) => sessionId(s.fid) === options.session)) {
+          throw new CliError(`no live session "${options.session}" of ${user.username}`)
         }
+        const ended = await endUserSessions(deps, user.sub, operator(), options.session)
         out.result(
           { username: user.username, sub: user.sub, sessionsEnded: ended },
           `ended ${ended} session(s) of ${user.username}`,

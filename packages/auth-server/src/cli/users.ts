@@ -1,11 +1,21 @@
 // `tollgate users …`: end users who sign in with a password.
 import type { Command } from 'commander'
+import { createUser, updateUser } from '../admin/users.js'
 import { generateSecret } from '../clients/secrets.js'
 import type { UserRecord } from '../store/types.js'
-import { hashPassword } from '../users/passwords.js'
-import { checkPassword, type UserInput, userRecord } from '../users/user.js'
-import { asCliError, type Context, collect, findUser, iso, readStdin, revokerFor, withStore } from './common.js'
-import { CliError } from './output.js'
+import { checkPassword, type UserInput } from '../users/user.js'
+import {
+  adminDeps,
+  asCliError,
+  attempt,
+  type Context,
+  collect,
+  findUser,
+  iso,
+  operator,
+  readStdin,
+  withStore,
+} from './common.js'
 
 function userRow(u: UserRecord) {
   return {
@@ -37,7 +47,6 @@ export function usersCommands(program: Command, context: Context): void {
       const generated = !options.passwordStdin
       const password = generated ? generateSecret() : await readStdin()
       await withStore(config, async (store) => {
-        if (await store.findUserByUsername(username)) throw new CliError(`user "${username}" exists`)
         const input: UserInput = {
           username,
           password,
@@ -45,8 +54,9 @@ export function usersCommands(program: Command, context: Context): void {
           ...(options.name ? { name: options.name } : {}),
           ...(options.role ? { roles: options.role } : {}),
         }
-        const record = await userRecord(input, undefined, Date.now()).catch(asCliError)
-        await store.putUser(record).catch(asCliError)
+        const { record } = await attempt(createUser(await adminDeps(config, store), input, operator()), {
+          exists: `user "${username}" exists`,
+        })
         out.result(
           { sub: record.sub, username, ...(generated ? { password } : {}) },
           generated
@@ -83,8 +93,9 @@ export function usersCommands(program: Command, context: Context): void {
         await withStore(config, async (store) => {
           const user = await findUser(store, username)
           // Disabling refuses every token of the user from now on (at verifiers too) before the flag is set.
-          const ended = disabled ? await revokerFor(config, store).revokeUser(user.sub) : 0
-          await store.putUser({ ...user, disabled, updatedAt: Date.now() })
+          const { sessionsEnded: ended } = await attempt(
+            updateUser(await adminDeps(config, store), user.sub, { disabled }, operator(), undefined),
+          )
           out.result(
             { username: user.username, sub: user.sub, disabled, ...(disabled ? { sessionsEnded: ended } : {}) },
             disabled ? `disabled ${user.username}; ended ${ended} session(s)` : `enabled ${user.username}`,
@@ -109,8 +120,15 @@ export function usersCommands(program: Command, context: Context): void {
       }
       await withStore(config, async (store) => {
         const user = await findUser(store, username)
-        await store.putUser({ ...user, passwordHash: await hashPassword(password), updatedAt: Date.now() })
-        const ended = options.keepSessions ? 0 : await revokerFor(config, store).endUserSessions(user.sub, 'admin')
+        const { sessionsEnded: ended } = await attempt(
+          updateUser(
+            await adminDeps(config, store),
+            user.sub,
+            { password, ...(options.keepSessions ? { keep_sessions: true } : {}) },
+            operator(),
+            undefined,
+          ),
+        )
         out.result(
           { username: user.username, sub: user.sub, sessionsEnded: ended, ...(generated ? { password } : {}) },
           `password of ${user.username} changed; ended ${ended} session(s)` +
