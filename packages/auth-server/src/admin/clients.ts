@@ -93,8 +93,7 @@ function recordOf(
   for (const field of READ_ONLY) delete input[field]
   const isPublic = input.public === true
   // A confidential client keeps its secret unless a new one is given; a new confidential client gets one.
-  const secret =
-    isPublic || typeof input.client_secret === 'string' || keep.secretHash ? undefined : generateSecret()
+  const secret = isPublic || typeof input.client_secret === 'string' || keep.secretHash ? undefined : generateSecret()
   if (secret !== undefined) input.client_secret = secret
   const keepSecret = !isPublic && input.client_secret === undefined && keep.secretHash !== undefined
   if (keepSecret) input.client_secret = 'x'.repeat(64) // validated as present; the kept hash replaces it

@@ -30,7 +30,9 @@ export function pageOf<T>(
   limit = DEFAULT_LIMIT,
 ): Page<T> {
   const after = cursor === undefined ? undefined : decode(cursor)
-  const keyed = items.map((item) => ({ item, key: key(item) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const keyed = items
+    .map((item) => ({ item, key: key(item) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const rest = (after === undefined ? keyed : keyed.filter((k) => k.key > after)).map((k) => k.item)
   const page = rest.slice(0, limit)
   const last = page.at(-1)

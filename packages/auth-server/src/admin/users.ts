@@ -77,7 +77,11 @@ export async function createUser(
   const unknown = Object.keys(input).find((f) => !USER_FIELDS.has(f))
   if (unknown !== undefined) throw new UserValidationError(`unknown field "${unknown}"`)
   const generated = input.password === undefined ? generateSecret() : undefined
-  const record = await userRecord({ ...input, password: input.password ?? generated } as UserInput, undefined, deps.now())
+  const record = await userRecord(
+    { ...input, password: input.password ?? generated } as UserInput,
+    undefined,
+    deps.now(),
+  )
   check?.(record)
   if (await deps.store.findUserByUsername(record.username)) throw new WriteConflictError('exists')
   await deps.audit.change(
@@ -215,10 +219,7 @@ export async function deleteUser(
   if (!existing) throw new WriteConflictError('missing')
   if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== versionOf(existing)) throw new WriteConflictError('stale')
   await deps.revoker.revokeUser(sub, by)
-  await deps.audit.change(
-    'user.deleted',
-    by,
-    { target: { type: 'user', id: sub, name: existing.username } },
-    (audit) => deps.store.removeUser(sub, { ifMatch: versionOf(existing), audit }),
+  await deps.audit.change('user.deleted', by, { target: { type: 'user', id: sub, name: existing.username } }, (audit) =>
+    deps.store.removeUser(sub, { ifMatch: versionOf(existing), audit }),
   )
 }

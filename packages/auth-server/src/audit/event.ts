@@ -11,7 +11,7 @@ export const AUDIT_EVENTS = {
   'authorization_code.reused': 'an authorization code was redeemed twice: what it issued was revoked',
   'session.revoked': 'a session ended (logout, revocation, an administrator, a disabled user)',
   'access_token.revoked': 'an access token was revoked (RFC 7009)',
-  'user.tokens_revoked': "every token of a user issued until then was revoked (a disabled or deleted user)",
+  'user.tokens_revoked': 'every token of a user issued until then was revoked (a disabled or deleted user)',
   'client.tokens_revoked': 'every token issued to a client until then was revoked (a removed client)',
   'key.rotated': 'a signing key was added: published now, signing after KEY_PUBLISH_DELAY',
   'client.created': 'a client was created (admin API, CLI)',
@@ -118,7 +118,9 @@ export interface AuditFilter {
 export function matchesFilter(entry: AuditEntry, filter: AuditFilter): boolean {
   const { event } = entry
   if (filter.types && filter.types.length > 0) {
-    const typed = filter.types.some((t) => (t.endsWith('.*') ? event.type.startsWith(t.slice(0, -1)) : event.type === t))
+    const typed = filter.types.some((t) =>
+      t.endsWith('.*') ? event.type.startsWith(t.slice(0, -1)) : event.type === t,
+    )
     if (!typed) return false
   }
   if (filter.actor !== undefined) {

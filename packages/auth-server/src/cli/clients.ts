@@ -5,7 +5,6 @@ import type { ClientInput } from '../clients/client.js'
 import { generateSecret } from '../clients/secrets.js'
 import { TOKEN_EXCHANGE } from '../store/types.js'
 import { adminDeps, attempt, type Context, collect, iso, operator, readStdin, withStore } from './common.js'
-import { CliError } from './output.js'
 
 export function clientsCommands(program: Command, context: Context): void {
   const clients = program.command('clients').description('OAuth clients (services and apps)')

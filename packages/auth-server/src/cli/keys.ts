@@ -3,8 +3,8 @@ import type { Command } from 'commander'
 import { rotateKey } from '../admin/keys.js'
 import type { Config } from '../config.js'
 import { Keystore } from '../keys/keystore.js'
-import { auditFor, operator, withStore } from './common.js'
 import { ID_TOKEN_TTL } from '../tokens/signer.js'
+import { auditFor, operator, withStore } from './common.js'
 import { CliError, type Output } from './output.js'
 
 const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString())

@@ -1,7 +1,7 @@
 // `tollgate sessions …`: refresh-token sessions (token families).
 import type { Command } from 'commander'
-import { sessionId } from '../tokens/refresh-token.js'
 import { endUserSessions } from '../admin/sessions.js'
+import { sessionId } from '../tokens/refresh-token.js'
 import { adminDeps, type Context, findUser, iso, operator, withStore } from './common.js'
 import { CliError } from './output.js'
 
@@ -39,7 +39,10 @@ export function sessionsCommands(program: Command, context: Context): void {
       await withStore(config, async (store) => {
         const user = await findUser(store, options.user)
         const deps = await adminDeps(config, store)
-        if (options.session && !(await store.listSessions(user.sub, Date.now())).some((s) => sessionId(s.fid) === options.session)) {
+        if (
+          options.session &&
+          !(await store.listSessions(user.sub, Date.now())).some((s) => sessionId(s.fid) === options.session)
+        ) {
           throw new CliError(`no live session "${options.session}" of ${user.username}`)
         }
         const ended = await endUserSessions(deps, user.sub, operator(), options.session)

@@ -1,12 +1,13 @@
 // RFC 7591 §3 initial access tokens: issued by an administrator (admin API, `tollgate registration-tokens create`),
 // each with an expiry and a number of registrations it may make, stored only as a keyed hash.
+
+import type { AdminDeps } from '../admin/deps.js'
 import type { AuditContext } from '../audit/event.js'
 import { actorLabel } from '../audit/event.js'
 import type { SecretHasher } from '../clients/secrets.js'
 import { InvalidRequest } from '../errors.js'
 import type { InitialAccessTokenRecord, Store } from '../store/types.js'
 import { randomBase64url } from '../tokens/random.js'
-import type { AdminDeps } from '../admin/deps.js'
 
 export const DEFAULT_EXPIRES_IN = 86_400
 export const MAX_EXPIRES_IN = 90 * 86_400

@@ -1,7 +1,8 @@
 // RFC 7591 §2 client metadata ↔ Tollgate's client definition (the bootstrap file's fields), and the policy a
 // self-registered client is held to. Validation itself is the bootstrap file's (clients/client.ts).
-import { isAdminScope } from '../admin/scopes.js'
+
 import type { ClientWrite } from '../admin/clients.js'
+import { isAdminScope } from '../admin/scopes.js'
 import { ClientValidationError } from '../clients/client.js'
 import {
   InvalidClientMetadata,
@@ -129,9 +130,7 @@ export function definitionOf(metadata: unknown, policy: RegistrationPolicy): Rec
   const method = m.token_endpoint_auth_method ?? 'client_secret_basic'
   const auth = typeof method === 'string' ? AUTH_METHODS[method] : undefined
   if (!auth) {
-    throw new InvalidClientMetadata(
-      `token_endpoint_auth_method must be one of ${Object.keys(AUTH_METHODS).join(', ')}`,
-    )
+    throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${Object.keys(AUTH_METHODS).join(', ')}`)
   }
   if (auth.public) out.public = true
   if (m.client_name !== undefined) out.name = m.client_name
@@ -146,7 +145,8 @@ export function definitionOf(metadata: unknown, policy: RegistrationPolicy): Rec
   // RFC 7591 §2: grant_types defaults to authorization_code, response_types to code; they must agree.
   const grants = m.grant_types === undefined ? ['authorization_code'] : m.grant_types
   out.grant_types = grants
-  const responseTypes = m.response_types ?? (Array.isArray(grants) && grants.includes('authorization_code') ? ['code'] : [])
+  const responseTypes =
+    m.response_types ?? (Array.isArray(grants) && grants.includes('authorization_code') ? ['code'] : [])
   if (!Array.isArray(responseTypes) || responseTypes.some((r) => r !== 'code')) {
     throw new InvalidClientMetadata('response_types may only be ["code"] (authorization code with PKCE)')
   }
@@ -162,7 +162,12 @@ export function definitionOf(metadata: unknown, policy: RegistrationPolicy): Rec
   }
   for (const field of ['redirect_uris', 'post_logout_redirect_uris']) {
     const uris = m[field]
-    if (Array.isArray(uris)) checkRedirects(uris.filter((u) => typeof u === 'string'), field, policy.trusted)
+    if (Array.isArray(uris))
+      checkRedirects(
+        uris.filter((u) => typeof u === 'string'),
+        field,
+        policy.trusted,
+      )
   }
   return out
 }
@@ -184,8 +189,11 @@ export function metadataOf(
   extra: { readonly registrationAccessToken?: string; readonly authMethod?: unknown } = {},
 ): Record<string, unknown> {
   const c = written.record
-  const method =
-    c.public ? 'none' : typeof extra.authMethod === 'string' && extra.authMethod !== 'none' ? extra.authMethod : 'client_secret_basic'
+  const method = c.public
+    ? 'none'
+    : typeof extra.authMethod === 'string' && extra.authMethod !== 'none'
+      ? extra.authMethod
+      : 'client_secret_basic'
   return {
     client_id: c.clientId,
     client_id_issued_at: Math.floor(c.createdAt / 1000),

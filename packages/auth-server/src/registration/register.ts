@@ -61,9 +61,13 @@ export async function register(
   let initial: InitialAccessTokenRecord | undefined
   if (token !== undefined) {
     initial = await findInitialAccessToken(deps, token, deps.now())
-    if (!initial) refuse(deps, by, 'bad_initial_access_token', 'the initial access token is invalid, expired or used up')
+    if (!initial)
+      refuse(deps, by, 'bad_initial_access_token', 'the initial access token is invalid, expired or used up')
   } else if (deps.config.registration === 'token') {
-    deps.audit.emit('client.registration_refused', by, { outcome: 'failure', details: { reason: 'no_initial_access_token' } })
+    deps.audit.emit('client.registration_refused', by, {
+      outcome: 'failure',
+      details: { reason: 'no_initial_access_token' },
+    })
     throw new MissingTokenError()
   }
   const definition = definitionOf(metadata, { trusted: initial !== undefined })
@@ -137,8 +141,16 @@ export async function update(
     existing: client,
   })
   try {
-    const written = await replaceClient(deps, client.clientId, definition, by, String(client.updatedAt ?? client.createdAt))
-    return metadataOf(written, configurationUri(deps.config, client.clientId), { authMethod: m.token_endpoint_auth_method })
+    const written = await replaceClient(
+      deps,
+      client.clientId,
+      definition,
+      by,
+      String(client.updatedAt ?? client.createdAt),
+    )
+    return metadataOf(written, configurationUri(deps.config, client.clientId), {
+      authMethod: m.token_endpoint_auth_method,
+    })
   } catch (err) {
     asRegistrationError(err, client.clientId)
   }

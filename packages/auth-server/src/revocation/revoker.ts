@@ -83,7 +83,11 @@ export class Revoker {
   }
 
   /** Records one revocation (log entry, denial, audit event); resolves with its log id. */
-  async record(revocation: Revocation, until = this.#now() + this.windowMs, by: AuditContext = SYSTEM): Promise<string> {
+  async record(
+    revocation: Revocation,
+    until = this.#now() + this.windowMs,
+    by: AuditContext = SYSTEM,
+  ): Promise<string> {
     const record = { ...revocation, at: this.#now(), until } as RevocationRecord
     const { type, fields } = auditOf(revocation)
     const write = this.#audit?.write(type, by, fields)

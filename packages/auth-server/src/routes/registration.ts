@@ -6,6 +6,7 @@ import { type AuditContext, clientActor, requestContext } from '../audit/event.j
 import type { ServerContext } from '../context.js'
 import { TooManyRequests } from '../errors.js'
 import { configuredClient, read, register, remove, rotateSecret, update } from '../registration/register.js'
+import { documentedBody } from './admin/schemas.js'
 import { BearerError } from './bearer-auth.js'
 import { errorResponses } from './schemas.js'
 
@@ -77,7 +78,7 @@ export const registrationRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = as
   app.post(
     '/oauth/register',
     {
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary: 'Dynamic client registration (RFC 7591)',
         tags,
@@ -112,7 +113,7 @@ export const registrationRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = as
   app.put(
     '/oauth/register/:client_id',
     {
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary: 'Replace a registered client’s metadata (RFC 7592 §2.2)',
         tags,

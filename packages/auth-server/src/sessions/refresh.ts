@@ -1,6 +1,7 @@
 // One refresh of a session, shared by the refresh_token grant and POST /session/refresh.
-import { type AuditContext, clientActor } from '../audit/event.js'
+
 import { userScope } from '../admin/scopes.js'
+import { type AuditContext, clientActor } from '../audit/event.js'
 import type { ServerContext } from '../context.js'
 import { InvalidGrant, InvalidScope, InvalidTarget, OAuthError } from '../errors.js'
 import type { ClientRecord } from '../store/types.js'

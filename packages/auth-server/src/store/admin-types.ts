@@ -75,7 +75,10 @@ export interface WriteOptions {
 /** A conditional write did not apply: the record exists (`absent` asked), is gone, or has another version. */
 export class WriteConflictError extends TollgateError {
   constructor(readonly reason: 'exists' | 'missing' | 'stale') {
-    super('ERR_WRITE_CONFLICT', `the record ${reason === 'stale' ? 'has changed' : reason === 'exists' ? 'exists' : 'does not exist'}`)
+    super(
+      'ERR_WRITE_CONFLICT',
+      `the record ${reason === 'stale' ? 'has changed' : reason === 'exists' ? 'exists' : 'does not exist'}`,
+    )
   }
 }
 

@@ -1,12 +1,6 @@
 // The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
 import { TollgateError } from '@tollgate/shared'
-import type {
-  AuditEntry,
-  AuditRange,
-  AuditWrite,
-  InitialAccessTokenRecord,
-  WriteOptions,
-} from './admin-types.js'
+import type { AuditEntry, AuditRange, AuditWrite, InitialAccessTokenRecord, WriteOptions } from './admin-types.js'
 
 export * from './admin-types.js'
 

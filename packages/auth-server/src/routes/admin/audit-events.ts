@@ -34,7 +34,14 @@ interface FilterQuery {
 
 function filterOf(query: FilterQuery): AuditFilter {
   return {
-    ...(query.type ? { types: query.type.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+    ...(query.type
+      ? {
+          types: query.type
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        }
+      : {}),
     ...(query.actor ? { actor: query.actor } : {}),
     ...(query.target ? { target: query.target } : {}),
   }

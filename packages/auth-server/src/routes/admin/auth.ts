@@ -2,7 +2,7 @@
 // administrator — a client whose `scopes` list it, or a user with the `admin` role — checked again on every request.
 import { type AccessTokenClaims, InsufficientScopeError, InvalidTokenError } from '@tollgate/shared'
 import type { FastifyRequest } from 'fastify'
-import { type AdminArea, ADMIN_ROLE, ADMIN_SCOPE, allowsArea, areaScope, isAdminScope } from '../../admin/scopes.js'
+import { ADMIN_ROLE, ADMIN_SCOPE, type AdminArea, allowsArea, areaScope, isAdminScope } from '../../admin/scopes.js'
 import { type AuditContext, clientActor, requestContext, userActor } from '../../audit/event.js'
 import type { ServerContext } from '../../context.js'
 import { BearerError, bearerClaims } from '../bearer-auth.js'
@@ -52,7 +52,8 @@ export async function adminCaller(ctx: ServerContext, request: FastifyRequest, a
     )
   }
   const scopes = claims.scope.split(' ').filter(isAdminScope)
-  if (!allowsArea(scopes, area)) throw forbidden(ctx, request, area, `requires scope ${areaScope(area)} (or ${ADMIN_SCOPE})`)
+  if (!allowsArea(scopes, area))
+    throw forbidden(ctx, request, area, `requires scope ${areaScope(area)} (or ${ADMIN_SCOPE})`)
   const forUser = claims.auth_time !== undefined && claims.sub !== claims.client_id
   if (forUser) {
     // The role is read again: an administrator demoted or disabled a moment ago is one no longer.

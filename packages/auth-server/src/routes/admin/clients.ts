@@ -16,14 +16,15 @@ import type { ServerContext } from '../../context.js'
 import { NotFound } from '../../errors.js'
 import type { ClientRecord } from '../../store/types.js'
 import { type AdminCaller, adminCaller, beyondScope, mayHold } from './auth.js'
-import { resource, page } from './reply.js'
+import { page, resource } from './reply.js'
 import {
   clientBody,
   clientSchema,
+  documentedBody,
   errorResponses,
   ifMatchHeader,
-  pageOf as pageSchema,
   pageQuery,
+  pageOf as pageSchema,
 } from './schemas.js'
 
 const tags = ['admin: clients']
@@ -38,10 +39,12 @@ const one = { 200: clientSchema, ...errorResponses }
 export const adminClientRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   const caller = (request: FastifyRequest) => adminCaller(ctx, request, 'clients')
   /** An administrator may only write clients whose admin scopes they hold, before and after the change. */
-  const within = (request: FastifyRequest, admin: AdminCaller): ClientCheck => (record: ClientRecord) => {
-    const beyond = mayHold(admin, record.scopes)
-    if (beyond !== undefined) throw beyondScope(ctx, request, beyond, `a client with ${beyond}`)
-  }
+  const within =
+    (request: FastifyRequest, admin: AdminCaller): ClientCheck =>
+    (record: ClientRecord) => {
+      const beyond = mayHold(admin, record.scopes)
+      if (beyond !== undefined) throw beyondScope(ctx, request, beyond, `a client with ${beyond}`)
+    }
   const existing = async (request: FastifyRequest, admin: AdminCaller) => {
     const { client_id } = request.params as { client_id: string }
     const client = await ctx.store.getClient(client_id)
@@ -85,7 +88,7 @@ export const adminClientRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = asy
   app.post(
     '/clients',
     {
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary: 'Create a client (a confidential one without client_secret gets a generated one, shown once)',
         tags,
@@ -120,7 +123,7 @@ export const adminClientRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = asy
     app.route({
       method,
       url: '/clients/:client_id',
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary:
           method === 'PUT'

@@ -12,7 +12,11 @@ import { adminUserRoutes } from './users.js'
 
 export const adminRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   // RFC 7396 merge patches are JSON.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  )
   app.setErrorHandler((err) => {
     throw adminError(err)
   })

@@ -12,7 +12,7 @@ import {
   type NewInitialAccessToken,
 } from '../../registration/initial-access-tokens.js'
 import { adminCaller } from './auth.js'
-import { errorResponses, initialAccessTokenSchema, pageOf } from './schemas.js'
+import { documentedBody, errorResponses, initialAccessTokenSchema, pageOf } from './schemas.js'
 
 const tags = ['admin: clients']
 const security: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }]
@@ -21,7 +21,7 @@ export const initialAccessTokenRoutes: FastifyPluginAsync<{ ctx: ServerContext }
   app.post(
     '/initial-access-tokens',
     {
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary: 'Issue an initial access token for client registration (shown once)',
         tags,
@@ -29,7 +29,10 @@ export const initialAccessTokenRoutes: FastifyPluginAsync<{ ctx: ServerContext }
         body: {
           type: ['object', 'null'],
           properties: {
-            expires_in: { type: 'integer', description: `seconds; default ${DEFAULT_EXPIRES_IN}, at most ${MAX_EXPIRES_IN}` },
+            expires_in: {
+              type: 'integer',
+              description: `seconds; default ${DEFAULT_EXPIRES_IN}, at most ${MAX_EXPIRES_IN}`,
+            },
             max_uses: { type: 'integer', description: `registrations it may make; default 1, at most ${MAX_USES}` },
             description: { type: 'string', maxLength: 200 },
           },
@@ -84,7 +87,8 @@ export const initialAccessTokenRoutes: FastifyPluginAsync<{ ctx: ServerContext }
         admin.by,
         { target: { type: 'initial_access_token', id } },
         async (audit) => {
-          if (!(await ctx.store.removeInitialAccessToken(id, { audit }))) throw new NotFound('no such initial access token')
+          if (!(await ctx.store.removeInitialAccessToken(id, { audit })))
+            throw new NotFound('no such initial access token')
         },
       )
       return reply.code(204).send(removed)

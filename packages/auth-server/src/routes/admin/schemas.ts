@@ -141,3 +141,10 @@ export const ifMatchHeader = {
 } as const
 
 export { errorResponses }
+
+/**
+ * Route options for bodies our own modules validate (the bootstrap file's rules, RFC 7591's errors): the schema
+ * documents the body in OpenAPI but is not applied. Fastify's validator would coerce types in place (`null` to
+ * `""`, which would turn a merge patch's "reset this field" into an empty value).
+ */
+export const documentedBody = { validatorCompiler: () => () => true } as const

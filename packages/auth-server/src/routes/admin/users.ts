@@ -20,7 +20,14 @@ import { normalizeUsername, type UserRecord } from '../../store/types.js'
 import type { UserInput } from '../../users/user.js'
 import { type AdminCaller, adminCaller, beyondScope } from './auth.js'
 import { page, resource } from './reply.js'
-import { errorResponses, ifMatchHeader, pageOf as pageSchema, pageQuery, userSchema } from './schemas.js'
+import {
+  documentedBody,
+  errorResponses,
+  ifMatchHeader,
+  pageQuery,
+  pageOf as pageSchema,
+  userSchema,
+} from './schemas.js'
 
 const tags = ['admin: users']
 const security: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }]
@@ -94,7 +101,7 @@ export const adminUserRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
   app.post(
     '/users',
     {
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary: 'Create a user (without a password one is generated and shown once)',
         tags,
@@ -131,7 +138,15 @@ export const adminUserRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
 
   app.get(
     '/users/:sub',
-    { schema: { summary: 'A user, with its ETag', tags, security, params, response: { 200: userSchema, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'A user, with its ETag',
+        tags,
+        security,
+        params,
+        response: { 200: userSchema, ...errorResponses },
+      },
+    },
     async (request, reply) => {
       const user = await existing(request, await caller(request))
       return resource(reply, 200, userJson(user), user)
@@ -141,7 +156,7 @@ export const adminUserRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
   app.patch(
     '/users/:sub',
     {
-      attachValidation: true,
+      ...documentedBody,
       schema: {
         summary:
           'Change a user: {"disabled": true} refuses their tokens and ends their sessions at once; {"password": …} ' +

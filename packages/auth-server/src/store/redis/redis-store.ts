@@ -40,12 +40,7 @@ import {
 } from './codec.js'
 import type { RedisClient } from './connection.js'
 import { followStream } from './follow.js'
-import {
-  getInitialToken,
-  listInitialTokens,
-  putInitialToken,
-  removeInitialToken,
-} from './initial-tokens.js'
+import { getInitialToken, listInitialTokens, putInitialToken, removeInitialToken } from './initial-tokens.js'
 import { decodeEntries, denialKeyOf, followLog, revocationState } from './revocations.js'
 import { call } from './scripts.js'
 import { putUser } from './users.js'

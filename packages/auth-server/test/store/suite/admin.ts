@@ -208,18 +208,17 @@ export function adminSuite(t: Test, s: SuiteStore): void {
     t.same(await s.store.getInitialAccessToken('iat1', start), token)
     t.same(await s.store.listInitialAccessTokens(start), [token])
     const uses = await Promise.all(Array.from({ length: 6 }, () => s.store.useInitialAccessToken('iat1', start)))
-    t.same(
-      uses.filter((u) => u !== undefined).sort(),
-      [0, 1, 2],
-      'three uses, then none',
-    )
+    t.same(uses.filter((u) => u !== undefined).sort(), [0, 1, 2], 'three uses, then none')
     t.equal(await s.store.getInitialAccessToken('iat1', start), undefined, 'a used-up token is gone')
     t.same(await s.store.listInitialAccessTokens(start), [])
 
     await s.store.putInitialAccessToken({ ...token, id: 'iat2', expiresAt: start + 1_000 })
     t.equal(await s.store.useInitialAccessToken('iat2', start + 1_000), undefined, 'an expired token is refused')
     await s.store.putInitialAccessToken({ ...token, id: 'iat3' })
-    t.equal(await s.store.removeInitialAccessToken('iat3', { audit: write({ type: 'initial_access_token.revoked' }) }), true)
+    t.equal(
+      await s.store.removeInitialAccessToken('iat3', { audit: write({ type: 'initial_access_token.revoked' }) }),
+      true,
+    )
     t.equal(await s.store.useInitialAccessToken('iat3', start), undefined)
     t.equal(await s.store.removeInitialAccessToken('iat3'), false)
     t.same(await types(), ['initial_access_token.created', 'initial_access_token.revoked'])
