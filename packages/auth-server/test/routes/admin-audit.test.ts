@@ -173,7 +173,10 @@ t.test('security events: sign-in, failure, lockout, reuse, revocation', async (t
 t.test('no event and no log line holds a secret, a token or a password', async (t) => {
   const all = JSON.stringify(await events())
   const lines = JSON.stringify(logs)
-  t.ok(logs.some((l) => (l.audit as { type?: string } | undefined)?.type === 'client.created'), 'events are logged')
+  t.ok(
+    logs.some((l) => (l.audit as { type?: string } | undefined)?.type === 'client.created'),
+    'events are logged',
+  )
   for (const secret of secrets) {
     t.notOk(all.includes(secret), `events: ${secret.slice(0, 6)}…`)
     t.notOk(lines.includes(secret), `logs: ${secret.slice(0, 6)}…`)

@@ -20,7 +20,11 @@ const userinfo = async (token: string) =>
   (await app.inject({ url: '/userinfo', headers: { authorization: `Bearer ${token}` } })).statusCode
 
 t.test('create: a generated password shown once; the user signs in with it', async (t) => {
-  const res = await call('POST', '/admin/v1/users', admin, { username: 'erin', email: 'erin@example.com', name: 'Erin' })
+  const res = await call('POST', '/admin/v1/users', admin, {
+    username: 'erin',
+    email: 'erin@example.com',
+    name: 'Erin',
+  })
   t.equal(res.status, 201)
   t.match(res.headers.location, /^\/admin\/v1\/users\/[0-9a-f-]{36}$/)
   t.match(res.headers.etag, /^"\d+"$/)
@@ -104,7 +108,10 @@ t.test('a new password works at once and ends their sessions (unless kept)', asy
   t.equal(await userinfo(session.access_token), 401)
   t.equal((await login('hank')).statusCode, 400, 'the old password is refused')
   t.equal((await login('hank', 'a brand new password')).statusCode, 200)
-  const kept = await call('PATCH', `/admin/v1/users/${sub}`, admin, { password: 'another new password', keep_sessions: true })
+  const kept = await call('PATCH', `/admin/v1/users/${sub}`, admin, {
+    password: 'another new password',
+    keep_sessions: true,
+  })
   t.equal(kept.body.sessions_ended, 0)
   const weak = await call('PATCH', `/admin/v1/users/${sub}`, admin, { password: 'short' })
   t.equal(weak.status, 400)
@@ -115,7 +122,13 @@ t.test('profile and roles; a stale ETag is 412', async (t) => {
   const created = await call('POST', '/admin/v1/users', admin, { username: 'iris', email: 'iris@example.com' })
   const sub = created.body.sub as string
   const etag = created.headers.etag as string
-  const changed = await call('PATCH', `/admin/v1/users/${sub}`, admin, { name: 'Iris', roles: ['ops'], email: null }, { 'if-match': etag })
+  const changed = await call(
+    'PATCH',
+    `/admin/v1/users/${sub}`,
+    admin,
+    { name: 'Iris', roles: ['ops'], email: null },
+    { 'if-match': etag },
+  )
   t.equal(changed.status, 200)
   t.equal(changed.body.name, 'Iris')
   t.notOk('email' in changed.body)
@@ -161,7 +174,10 @@ t.test('sessions: listed without token material, ended one by its id alone, or a
   t.equal(items[0]?.client_id, 'web')
   t.notMatch(JSON.stringify(listed.body), one.refresh_token.split('.')[2])
   const sid = decodeJwt(one.access_token).payload.sid as string
-  t.ok(items.some((s) => s.id === sid), 'the session id is its tokens’ sid')
+  t.ok(
+    items.some((s) => s.id === sid),
+    'the session id is its tokens’ sid',
+  )
   const sessionsAdmin = admin
   t.equal((await call('DELETE', `/admin/v1/sessions/${sid}`, sessionsAdmin)).status, 204)
   t.equal(await userinfo(one.access_token), 401)

@@ -97,13 +97,21 @@ t.test('every RFC 7591 refusal, with its error code and a description', async (t
     [{ ...service, grant_types: ['implicit'] }, 'invalid_client_metadata', /grant type "implicit"/],
     [{ ...service, response_types: ['token'] }, 'invalid_client_metadata', /response_types/],
     [{ ...service, response_types: ['code'] }, 'invalid_client_metadata', /authorization_code/],
-    [{ ...service, token_endpoint_auth_method: 'tls_client_auth' }, 'invalid_client_metadata', /token_endpoint_auth_method/],
+    [
+      { ...service, token_endpoint_auth_method: 'tls_client_auth' },
+      'invalid_client_metadata',
+      /token_endpoint_auth_method/,
+    ],
     [{ ...service, scope: 'notes:read tollgate:admin' }, 'invalid_client_metadata', /administrator/],
     [{ ...service, scopes: ['notes:read'] }, 'invalid_client_metadata', /"scope" instead of "scopes"/],
     [{ ...service, colour: 'blue' }, 'invalid_client_metadata', /unknown field "colour"/],
     [{ ...service, client_secret: 'x'.repeat(40) }, 'invalid_client_metadata', /issued by the server/],
     [{ ...service, dpop_bound_access_tokens: 'yes' }, 'invalid_client_metadata', /dpop_bound_access_tokens/],
-    [{ ...service, grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] }, 'invalid_client_metadata', /token_exchange/],
+    [
+      { ...service, grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] },
+      'invalid_client_metadata',
+      /token_exchange/,
+    ],
     [{ ...service, software_statement: 'not-a-jwt' }, 'invalid_software_statement', /JWT/],
     [{ ...service, software_statement: jwt({ alg: 'RS256' }) }, 'unapproved_software_statement', /approves no/],
     [['an', 'array'], 'invalid_client_metadata', /JSON object/],
@@ -173,78 +181,86 @@ t.test('REGISTRATION=open: anyone registers a client that acts for users; the re
   const events = (
     await open.call('GET', '/admin/v1/audit-events?type=client.registered', await open.botToken('admin-bot'))
   ).body.items as { actor: { type: string; id?: string } }[]
-  t.same(
-    events.map((e) => e.actor.type).sort(),
-    ['anonymous', 'initial_access_token'],
-  )
+  t.same(events.map((e) => e.actor.type).sort(), ['anonymous', 'initial_access_token'])
 })
 
-t.test('RFC 7592: read, update, rotate, delete with the registration access token, and nothing without it', async (t) => {
-  const token = await initialToken()
-  const registered = (await register(service, token)).json()
-  const uri = new URL(registered.registration_client_uri).pathname
-  const rat = registered.registration_access_token as string
-  const as = (method: string, bearer: string | undefined, payload?: unknown, url = uri) =>
-    app.inject({
-      method: method as 'GET',
-      url,
-      headers: {
-        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-        ...(payload ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(payload ? { payload: JSON.stringify(payload) } : {}),
+t.test(
+  'RFC 7592: read, update, rotate, delete with the registration access token, and nothing without it',
+  async (t) => {
+    const token = await initialToken()
+    const registered = (await register(service, token)).json()
+    const uri = new URL(registered.registration_client_uri).pathname
+    const rat = registered.registration_access_token as string
+    const as = (method: string, bearer: string | undefined, payload?: unknown, url = uri) =>
+      app.inject({
+        method: method as 'GET',
+        url,
+        headers: {
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(payload ? { payload: JSON.stringify(payload) } : {}),
+      })
+
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const none = await as(method, undefined, method === 'PUT' ? { client_id: registered.client_id } : undefined)
+      t.equal(none.statusCode, 401, `${method} without the token`)
+      t.match(none.headers['www-authenticate'], /^Bearer /)
+      const bad = await as(method, `${rat}x`, method === 'PUT' ? { client_id: registered.client_id } : undefined)
+      t.equal(bad.statusCode, 401, `${method} with a wrong token`)
+      t.equal(bad.json().error, 'invalid_token')
+    }
+    const other = (await register(service, await initialToken())).json()
+    t.equal((await as('GET', other.registration_access_token)).statusCode, 401, 'another client’s token')
+    t.equal((await as('GET', rat, undefined, '/oauth/register/service')).statusCode, 401, 'a client it does not manage')
+
+    const read = await as('GET', rat)
+    const current = read.json() as Record<string, unknown>
+    t.equal(read.statusCode, 200)
+    t.equal(read.json().client_id, registered.client_id)
+    t.notOk('client_secret' in read.json(), 'the secret is never read back')
+    t.notOk('registration_access_token' in read.json())
+
+    const missingId = await as('PUT', rat, { ...service })
+    t.equal(missingId.statusCode, 400)
+    t.equal(missingId.json().error, 'invalid_client_metadata')
+    const wrongSecret = await as('PUT', rat, {
+      ...service,
+      client_id: registered.client_id,
+      client_secret: 'y'.repeat(43),
     })
-
-  for (const method of ['GET', 'PUT', 'DELETE']) {
-    const none = await as(method, undefined, method === 'PUT' ? { client_id: registered.client_id } : undefined)
-    t.equal(none.statusCode, 401, `${method} without the token`)
-    t.match(none.headers['www-authenticate'], /^Bearer /)
-    const bad = await as(method, `${rat}x`, method === 'PUT' ? { client_id: registered.client_id } : undefined)
-    t.equal(bad.statusCode, 401, `${method} with a wrong token`)
-    t.equal(bad.json().error, 'invalid_token')
-  }
-  const other = (await register(service, await initialToken())).json()
-  t.equal((await as('GET', other.registration_access_token)).statusCode, 401, 'another client’s token')
-  t.equal((await as('GET', rat, undefined, '/oauth/register/service')).statusCode, 401, 'a client it does not manage')
-
-  const read = await as('GET', rat)
-  t.equal(read.statusCode, 200)
-  t.equal(read.json().client_id, registered.client_id)
-  t.notOk('client_secret' in read.json(), 'the secret is never read back')
-  t.notOk('registration_access_token' in read.json())
-
-  const missingId = await as('PUT', rat, { ...service })
-  t.equal(missingId.statusCode, 400)
-  t.equal(missingId.json().error, 'invalid_client_metadata')
-  const wrongSecret = await as('PUT', rat, { ...service, client_id: registered.client_id, client_secret: 'y'.repeat(43) })
-  t.equal(wrongSecret.json().error, 'invalid_client_metadata')
-  const updated = await as('PUT', rat, {
-    ...read.json(),
-    client_secret: registered.client_secret,
-    client_name: 'Renamed',
-    scope: undefined,
-  })
-  t.equal(updated.statusCode, 200, updated.body)
-  t.equal(updated.json().client_name, 'Renamed')
-  t.notOk('scope' in updated.json(), 'full replacement: a field left out is reset')
-  const escalate = await as('PUT', rat, { ...read.json(), scope: 'tollgate:admin' })
-  t.equal(escalate.json().error, 'invalid_client_metadata')
-
-  const rotated = await as('POST', rat, undefined, `${uri}/secret`)
-  t.equal(rotated.statusCode, 200)
-  t.not(rotated.json().client_secret, registered.client_secret)
-  const cc = (secret: string) =>
-    app.inject({
-      method: 'POST',
-      url: '/oauth/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(registered.client_id, secret) },
-      payload: form({ grant_type: 'client_credentials' }),
+    t.equal(wrongSecret.json().error, 'invalid_client_metadata')
+    const updated = await as('PUT', rat, {
+      ...current,
+      client_secret: registered.client_secret,
+      client_name: 'Renamed',
+      scope: undefined,
     })
-  t.equal((await cc(registered.client_secret)).statusCode, 401, 'the old secret stops working')
-  t.equal((await cc(rotated.json().client_secret)).statusCode, 200)
+    t.equal(updated.statusCode, 200, updated.body)
+    t.equal(updated.json().client_name, 'Renamed')
+    t.notOk('scope' in updated.json(), 'full replacement: a field left out is reset')
+    const escalate = await as('PUT', rat, { ...current, scope: 'tollgate:admin' })
+    t.equal(escalate.json().error, 'invalid_client_metadata')
 
-  t.equal((await as('DELETE', rat)).statusCode, 204)
-  t.equal((await as('GET', rat)).statusCode, 401, 'a removed client: its token is refused')
-  t.equal((await call('GET', `/admin/v1/clients/${registered.client_id}`, admin)).status, 404)
-  t.equal((await cc(rotated.json().client_secret)).statusCode, 401)
-})
+    const rotated = await as('POST', rat, undefined, `${uri}/secret`)
+    t.equal(rotated.statusCode, 200)
+    t.not(rotated.json().client_secret, registered.client_secret)
+    const cc = (secret: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: basic(registered.client_id, secret),
+        },
+        payload: form({ grant_type: 'client_credentials' }),
+      })
+    t.equal((await cc(registered.client_secret)).statusCode, 401, 'the old secret stops working')
+    t.equal((await cc(rotated.json().client_secret)).statusCode, 200)
+
+    t.equal((await as('DELETE', rat)).statusCode, 204)
+    t.equal((await as('GET', rat)).statusCode, 401, 'a removed client: its token is refused')
+    t.equal((await call('GET', `/admin/v1/clients/${registered.client_id}`, admin)).status, 404)
+    t.equal((await cc(rotated.json().client_secret)).statusCode, 401)
+  },
+)
