@@ -5,6 +5,7 @@
 // with the right actor and no secret in any event or log line; the live stream resumes without a gap; a second
 // auth-server instance sees the same audit log.
 import { userInfo } from 'node:os'
+import { AdminApiError, AdminClient } from '@tollgate/shared'
 import * as oidc from 'openid-client'
 import t from 'tap'
 import { startE2e } from '../support/e2e.js'
@@ -371,6 +372,41 @@ t.test('a second auth-server instance sees the same audit log, and streams what 
   await Promise.race([read, sleep(5_000)])
   controller.abort()
   t.match(text, /"type":"client.created".*from-instance-1/, 'instance 2 streams instance 1’s event')
+})
+
+t.test('scripts: AdminClient from @tollgate/shared', async (t) => {
+  const admin = new AdminClient({ issuer, clientId: OPS.id, clientSecret: OPS.secret })
+  const created = await admin.clients.create({
+    client_id: 'scripted',
+    grant_types: ['client_credentials'],
+    scopes: ['notes:read'],
+    audiences: [audience],
+  })
+  keep(created.body.client_secret)
+  t.type(created.body.client_secret, 'string')
+  const changed = await admin.clients.patch('scripted', { name: 'Scripted' }, created.etag)
+  t.equal(changed.body.name, 'Scripted')
+  await t.rejects(admin.clients.patch('scripted', { name: 'Lost' }, created.etag), {
+    status: 412,
+    error: 'precondition_failed',
+  })
+  const err = await admin.clients.get('nope').catch((e: unknown) => e)
+  t.ok(err instanceof AdminApiError && err.status === 404)
+  const initial = await admin.initialAccessTokens.create({ max_uses: 1, description: 'script' })
+  keep(initial.body.token)
+  const registered = await AdminClient.register(
+    issuer,
+    { grant_types: ['client_credentials'], audiences: [audience] },
+    { initialAccessToken: initial.body.token },
+  )
+  keep(registered.client_secret, registered.registration_access_token)
+  t.type(registered.client_id, 'string')
+  const types = new Set<string>()
+  for await (const event of admin.auditEvents.all({ type: 'client.*' })) types.add(event.type as string)
+  t.ok(types.has('client.created') && types.has('client.updated') && types.has('client.registered'))
+  const clients: string[] = []
+  for await (const client of admin.clients.all()) clients.push(client.client_id as string)
+  t.ok(clients.includes('scripted') && clients.includes(registered.client_id as string))
 })
 
 t.test('no secret, token or password in any audit event or log line', async (t) => {

@@ -1,4 +1,5 @@
-// Public API of @tollgate/shared: verify access tokens, protect Fastify routes, get tokens as a client.
+// Public API of @tollgate/shared: verify access tokens, protect Fastify routes, get tokens as a client, administer.
+
 export {
   type AccessTokenCheck,
   accessTokenCheck,
@@ -6,6 +7,14 @@ export {
   MAX_ACTOR_DEPTH,
   type VerifiedAccessToken,
 } from './access-token.js'
+export {
+  AdminApiError,
+  AdminClient,
+  type AdminClientOptions,
+  type AdminPage,
+  type RequestOptions as AdminRequestOptions,
+  type Versioned,
+} from './admin-client.js'
 export { bearerToken } from './bearer.js'
 export { bearerChallenge, bearerErrorBody, challenges } from './challenge.js'
 export {
