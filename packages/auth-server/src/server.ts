@@ -22,11 +22,13 @@ function fail(message: string): never {
   process.exit(1)
 }
 
-function demoBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>>): string {
+function demoBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>>, where: string | undefined): string {
   const token = `${config.baseUrl}/oauth/token`
   return [
     '',
-    '  Tollgate demo mode (in-memory store, nothing is persisted). Demo credentials, valid until restart:',
+    where
+      ? `  Tollgate demo mode: the demo clients and user were written into ${where} (their credentials are new at every start):`
+      : '  Tollgate demo mode (in-memory store, nothing is persisted). Demo credentials, valid until restart:',
     `    service client  ${demo.service.clientId} / ${demo.service.clientSecret}`,
     '                    confidential; client_credentials only (service-to-service tokens)',
     `    web client      ${demo.web.clientId}`,
@@ -136,6 +138,9 @@ async function main(): Promise<void> {
             : {}),
         })
 
+  // After a lost connection, nothing is served until the reconnected Redis is known to hold its data (or healed).
+  if (watch) store.holdAfterReconnect?.(async () => void (await watch.verify()))
+
   closeWithGrace({ delay: 10_000 + config.shutdownDelay * 1000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down')
@@ -148,10 +153,11 @@ async function main(): Promise<void> {
     await store.close()
   })
 
-  const demo =
-    store.kind === 'memory' && !config.bootstrapFile
-      ? await seedDemo(store, hasher, Date.now(), { audience: config.demoAudience, webOrigin: config.demoWebOrigin })
-      : undefined
+  const seed =
+    config.demoSeed === 'on' || (config.demoSeed === 'auto' && store.kind === 'memory' && !config.bootstrapFile)
+  const demo = seed
+    ? await seedDemo(store, hasher, Date.now(), { audience: config.demoAudience, webOrigin: config.demoWebOrigin })
+    : undefined
   await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
     const variable = process.env.TOLLGATE_PORT_VARIABLE ?? 'PORT'
     if (err.code === 'EADDRINUSE')
@@ -161,7 +167,12 @@ async function main(): Promise<void> {
   })
   // Off the cold-start path: metrics recorded until now were queued.
   app.ctx.metrics.load().catch((err: Error) => log.error({ err }, 'metrics unavailable'))
-  if (demo) process.stdout.write(`${demoBanner(config, demo)}\n`)
+  if (demo) {
+    const banner = demoBanner(config, demo, store.kind === 'memory' ? undefined : redisSetting(config))
+    process.stdout.write(
+      config.bannerFormat === 'json' ? `${JSON.stringify({ tollgate_banner: banner })}\n` : `${banner}\n`,
+    )
+  }
 }
 
 await main()
