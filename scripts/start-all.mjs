@@ -113,8 +113,6 @@ const children = services.map(({ name, entry, env }) => {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: logLevel, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: Ctrl-C reaches this script, which stops the services in order.
-    detached: true,
   })
   const prefix = (stream, out) => {
     let rest = ''
@@ -133,9 +131,13 @@ const children = services.map(({ name, entry, env }) => {
   prefix(child.stdout, process.stdout)
   prefix(child.stderr, process.stderr)
   child.on('exit', (code, signal) => {
-    if (stopping) return
-    process.stderr.write(`[${name}] exited (${signal ?? code})\n`)
-    stop(code || 1)
+    // Ctrl-C reaches the services and this script together (one process group): a service that stops for it is not a
+    // failure, even when its exit is seen before this script's own SIGINT handler has run.
+    setTimeout(() => {
+      if (stopping) return
+      process.stderr.write(`[${name}] exited (${signal ?? code})\n`)
+      stop(code || 1)
+    }, 200)
   })
   return child
 })
