@@ -1,6 +1,15 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
 import { createVerifier, dpopNonces, tollgate, type Verifier } from '@tollgate/shared'
-import { corsHook, lazyDocs, routeLatency } from '@tollgate/shared/service'
+import {
+  answerBody,
+  clientErrorHandler,
+  corsHook,
+  echo,
+  frameworkErrors,
+  lazyDocs,
+  requestErrorAnswer,
+  routeLatency,
+} from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
 import { type Logger, pino } from 'pino'
@@ -55,6 +64,8 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     bodyLimit: 16 * 1024,
     // Fastify's own counter ids, or the caller's X-Request-Id: cheaper than a UUID per request.
     requestIdHeader: 'x-request-id',
+    frameworkErrors: frameworkErrors as never,
+    clientErrorHandler,
   })
   const metrics = new ApiMetrics()
   const verifier =
@@ -91,17 +102,18 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   if (verifier.revocation) metrics.followRevocations(verifier.revocation)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const status = err.statusCode ?? 500
-    if (status >= 500) {
+    const answer = requestErrorAnswer(err, request)
+    if (!answer) {
       log.error({ reqId: request.id, err }, 'unhandled error')
       return reply.code(500).send({ error: 'server_error', error_description: 'internal error' })
     }
-    return reply.code(status).send({ error: 'invalid_request', error_description: err.message })
+    return reply.code(answer.status).header('cache-control', 'no-store').send(answerBody(answer))
   })
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `no route for ${echo(request.method, 16)} ${echo(request.url.split('?')[0], 100)}`,
+    }),
   )
 
   if (config.corsOrigins.length > 0) {

@@ -3,6 +3,8 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
+import { parseForm } from '../params.js'
+import { htmlErrorHandler } from '../plugins/error-handler.js'
 import { logoutErrorPage, STYLE_HASH, signedOutPage } from '../views/login-page.js'
 
 /** How old an `id_token_hint` may be: the spec asks OPs to accept expired ones; no session outlives this. */
@@ -48,7 +50,11 @@ const schema = {
 
 export const logoutRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   app.removeAllContentTypeParsers()
-  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  await app.register(formbody, { bodyLimit: 16 * 1024, parser: parseForm })
+  // A malformed request (a parameter too long, a bad escape, a JSON body) is a sign-out error page, in words.
+  app.setErrorHandler(
+    htmlErrorHandler(ctx.log, (reply, status, message) => page(reply, status, logoutErrorPage(message))),
+  )
 
   /** The claims of an ID token this server signed (expired ones included, within the bound); else a LogoutError. */
   const idTokenClaims = async (hint: string) => {
