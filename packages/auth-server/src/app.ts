@@ -90,7 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler,
   })
 
-  const metrics = new AuthMetrics()
+  const metrics = new AuthMetrics({ clientLabels: config.metricsClientLabels })
   const ctx: ServerContext = {
     config,
     log,
@@ -135,7 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metadataRoutes, { ctx })
   await app.register(jwksRoute, { ctx })
   await app.register(healthRoutes, { ctx })
-  await app.register(metricsRoute, { metrics: ctx.metrics })
+  await app.register(metricsRoute, { metrics: ctx.metrics, access: config.metrics })
   await app.register(oauthEndpoints, { ctx })
   await app.register(authorizeRoutes, { ctx })
   await app.register(logoutRoutes, { ctx })

@@ -1,4 +1,6 @@
 // Entry point: reads configuration, opens keys and store, applies the bootstrap file, listens; shuts down gracefully.
+
+import { serveMetrics } from '@tollgate/shared/service'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
@@ -141,6 +143,8 @@ async function main(): Promise<void> {
   // After a lost connection, nothing is served until the reconnected Redis is known to hold its data (or healed).
   if (watch) store.holdAfterReconnect?.(async () => void (await watch.verify()))
 
+  /** The separate metrics listener (METRICS_PORT), closed with the server. */
+  let closeMetrics: (() => Promise<void>) | undefined
   closeWithGrace({ delay: 10_000 + config.shutdownDelay * 1000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down')
@@ -149,6 +153,7 @@ async function main(): Promise<void> {
     watch?.stop()
     if (config.shutdownDelay > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000))
     await app.close()
+    await closeMetrics?.()
     keystore.close()
     await store.close()
   })
@@ -167,6 +172,18 @@ async function main(): Promise<void> {
   })
   // Off the cold-start path: metrics recorded until now were queued.
   app.ctx.metrics.load().catch((err: Error) => log.error({ err }, 'metrics unavailable'))
+  const { metrics } = config
+  if (metrics.port !== undefined) {
+    const metricsServer = await serveMetrics({ ...metrics, port: metrics.port }, () => app.ctx.metrics.render()).catch(
+      (err: NodeJS.ErrnoException) =>
+        fail(
+          err.code === 'EADDRINUSE'
+            ? `METRICS_PORT=${metrics.port}: the port is already in use (set METRICS_PORT to another port)`
+            : `METRICS_PORT=${metrics.port}: cannot listen on ${metrics.host}: ${err.message}`,
+        ),
+    )
+    closeMetrics = () => new Promise((resolve) => metricsServer.close(() => resolve()))
+  }
   if (demo) {
     const banner = demoBanner(config, demo, store.kind === 'memory' ? undefined : redisSetting(config))
     process.stdout.write(

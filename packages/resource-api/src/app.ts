@@ -7,6 +7,8 @@ import {
   echo,
   frameworkErrors,
   lazyDocs,
+  METRICS_CHALLENGE,
+  metricsAuthorized,
   requestErrorAnswer,
   routeLatency,
 } from '@tollgate/shared/service'
@@ -27,6 +29,13 @@ export interface ResourceAppOptions {
 }
 
 const VERBOSE = new Set(['info', 'debug', 'trace'])
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's metrics (also served on METRICS_PORT when that is set). */
+    readonly apiMetrics: ApiMetrics
+  }
+}
 
 const status = {
   type: 'object',
@@ -68,6 +77,7 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     clientErrorHandler,
   })
   const metrics = new ApiMetrics()
+  app.decorate('apiMetrics', metrics)
   const verifier =
     options.verifier ??
     createVerifier({
@@ -162,23 +172,37 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   })
   routeLatency(app, metrics.observeRequest)
 
-  app.get(
-    '/metrics',
-    {
-      schema: {
-        summary: 'Prometheus metrics (text exposition format)',
-        tags: ['health'],
-        produces: ['text/plain'],
-        response: { 200: { type: 'string' } },
+  // /metrics: open, behind METRICS_TOKEN, or only on METRICS_PORT (server.ts serves it there).
+  const access = config.metrics
+  if (access.port === undefined) {
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          summary: 'Prometheus metrics (text exposition format)',
+          description: 'Open unless METRICS_TOKEN is set (then `Authorization: Bearer <token>`).',
+          tags: ['health'],
+          produces: ['text/plain'],
+          response: { 200: { type: 'string' }, 401: { type: 'object', additionalProperties: true } },
+        },
+        serializerCompiler: plainText,
       },
-      serializerCompiler: plainText,
-    },
-    async (_request, reply) =>
-      reply
-        .type(metrics.registry.contentType)
-        .header('cache-control', 'no-store')
-        .send(await metrics.registry.metrics()),
-  )
+      async (request, reply) => {
+        if (!metricsAuthorized(request.headers.authorization, access.token)) {
+          return reply
+            .code(METRICS_CHALLENGE.status)
+            .headers(METRICS_CHALLENGE.headers)
+            .serializer(JSON.stringify)
+            .type('application/json')
+            .send(METRICS_CHALLENGE.body)
+        }
+        return reply
+          .type(metrics.registry.contentType)
+          .header('cache-control', 'no-store')
+          .send(await metrics.registry.metrics())
+      },
+    )
+  }
 
   app.get(
     '/healthz',

@@ -127,12 +127,10 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
           return fail(request, reply, err, done)
         }
         // The proof is checked on every request: the verified-token cache only ever saves the token's signature.
-        verifier
-          .verifyRequest({ authorization: header, dpop: request.headers.dpop, method: request.method, url })
-          .then(
-            (claims) => admitDpop(request, reply, contextOf(claims), done),
-            (err: unknown) => fail(request, reply, err, done),
-          )
+        verifier.verifyRequest({ authorization: header, dpop: request.headers.dpop, method: request.method, url }).then(
+          (claims) => admitDpop(request, reply, contextOf(claims), done),
+          (err: unknown) => fail(request, reply, err, done),
+        )
         return
       }
       let token: string

@@ -6,6 +6,13 @@ export { type DocsModules, type LazyDocsOptions, lazyDocs } from './docs.js'
 export * as env from './env.js'
 export { LatencyHistogram, type LatencySeries, type MetricSnapshot, routeObserver } from './latency-histogram.js'
 export {
+  METRICS_CHALLENGE,
+  type MetricsAccess,
+  metricsAccess,
+  metricsAuthorized,
+  serveMetrics,
+} from './metrics-access.js'
+export {
   answerBody,
   clientErrorHandler,
   describeValidation,
