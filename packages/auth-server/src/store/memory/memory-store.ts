@@ -13,7 +13,6 @@ import {
   normalizeUsername,
   type RateCount,
   type RedeemResult,
-  type RefreshedSession,
   type RefreshTokenInfo,
   type RevocationEntry,
   type RevocationRecord,
