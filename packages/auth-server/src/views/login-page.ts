@@ -23,18 +23,22 @@ const STYLE = `
   input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
   .error { color: var(--danger); border: 1px solid var(--danger); border-radius: 8px; padding: .5rem .75rem;
     margin-bottom: 1rem; }
+  button.secondary { color: var(--text); background: transparent; border-color: var(--line); margin-top: .75rem; }
+  .code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; letter-spacing: .15em; text-transform: uppercase; }
+  ul.scopes { margin: 0 0 1rem; padding-left: 1.25rem; }
+  ul.scopes li { margin: .25rem 0; overflow-wrap: anywhere; }
 `
 
 /** The CSP source for the page's one inline style block. */
 export const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`
 
-const escapeHtml = (value: string): string =>
+export const escapeHtml = (value: string): string =>
   value.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   )
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
