@@ -406,6 +406,20 @@ t.test('the message about a note appears right under the note form, in view on a
   t.equal(await status.textContent(), '', 'the message goes once the next note is being written')
 })
 
+/** The "this browser" pill in the session list is one piece on one line, on the screen. */
+async function pillOnOneLine(t: Test, page: Page): Promise<void> {
+  const pill = await page.evaluate(() => {
+    const el = document.querySelector('#sessions tr.current .pill') as HTMLElement
+    const range = document.createRange()
+    range.selectNodeContents(el)
+    return { text: el.textContent, lines: range.getClientRects().length, right: el.getBoundingClientRect().right }
+  })
+  const width = page.viewportSize()?.width as number
+  t.equal(pill.text, 'this browser')
+  t.equal(pill.lines, 1, `${width} px: the "this browser" pill is on one line`)
+  t.ok(pill.right <= width, `${width} px: and on the screen`)
+}
+
 /** The page is no wider than the viewport: nothing makes it scroll sideways. */
 async function fits(t: Test, page: Page, state: string): Promise<void> {
   const width = page.viewportSize()?.width as number
@@ -443,15 +457,7 @@ for (const size of [
     await addNote(page, `seen at ${size.width} px: https://example.com/a/${'long-unbroken-'.repeat(6)}address`)
     await currentSessionShown(page)
     await fits(t, page, 'signed in, notes and sessions listed')
-    const pill = await page.evaluate(() => {
-      const el = document.querySelector('#sessions tr.current .pill') as HTMLElement
-      const range = document.createRange()
-      range.selectNodeContents(el)
-      return { text: el.textContent, lines: range.getClientRects().length, right: el.getBoundingClientRect().right }
-    })
-    t.equal(pill.text, 'this browser')
-    t.equal(pill.lines, 1, 'the "this browser" pill is on one line')
-    t.ok(pill.right <= size.width, 'and on the screen')
+    await pillOnOneLine(t, page)
     await shot(page, 'signed-in')
 
     await page.click('#sessions tr.current button')
@@ -506,7 +512,7 @@ for (const size of [
   })
 }
 
-t.test('a screenshot at 1280 px', async (t) => {
+t.test('a screenshot at 1280 px; the session table from 600 px up', async (t) => {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } })
   t.teardown(() => ctx.close())
   const page = await open(ctx)
@@ -515,6 +521,11 @@ t.test('a screenshot at 1280 px', async (t) => {
   await currentSessionShown(page)
   await page.screenshot({ path: path.join(ARTIFACTS, 'signed-in-desktop.png'), fullPage: true })
   await fits(t, page, 'signed in')
+  await pillOnOneLine(t, page)
+  // Just above the phone layout, the table's first column is at its narrowest.
+  await page.setViewportSize({ width: 600, height: 900 })
+  await fits(t, page, 'signed in')
+  await pillOnOneLine(t, page)
   t.match(await text(page, '.topbar .note'), 'Write notes', 'the tagline says what one can do here')
 })
 
