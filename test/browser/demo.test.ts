@@ -426,7 +426,7 @@ async function fits(t: Test, page: Page, state: string): Promise<void> {
   const measured = await page.evaluate(() => {
     const root = document.documentElement
     // What sticks out, to name it when this fails.
-    const wide = [...document.querySelectorAll('body *')]
+    const wide = Array.from(document.querySelectorAll('body *'))
       .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 0.5)
       .slice(0, 3)
       .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}`)
