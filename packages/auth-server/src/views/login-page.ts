@@ -10,7 +10,8 @@ const STYLE = `
   * { box-sizing: border-box; }
   body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--text); }
   main { width: min(24rem, calc(100vw - 2rem)); padding: 2rem; background: var(--surface); border: 1px solid var(--line);
-    border-radius: 10px; }
+    border-radius: 10px; overflow-wrap: anywhere; }
+  @media (max-width: 360px) { main { padding: 1.5rem 1.25rem; } }
   .brand { font-weight: 700; color: var(--accent); margin: 0 0 1rem; font-size: .875rem; letter-spacing: .02em; }
   h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 .25rem; }
   p { margin: 0 0 1.25rem; color: var(--muted); }
