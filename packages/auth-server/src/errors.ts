@@ -72,6 +72,12 @@ export const UnapprovedSoftwareStatement = simple('UnapprovedSoftwareStatement',
 export const PreconditionFailed = simple('PreconditionFailed', 'precondition_failed', 412)
 /** RFC 9110 §15.5.10: the resource exists already (a client id, a username). */
 export const Conflict = simple('Conflict', 'conflict', 409)
+/** RFC 8628 §3.5: the user has not answered yet; poll again after the interval. */
+export const AuthorizationPending = simple('AuthorizationPending', 'authorization_pending', 400)
+/** RFC 8628 §3.5: polling too fast; the interval is now 5 s longer. */
+export const SlowDown = simple('SlowDown', 'slow_down', 400)
+/** RFC 8628 §3.5: the device code has expired; start over. */
+export const ExpiredToken = simple('ExpiredToken', 'expired_token', 400)
 export type InvalidRequest = InstanceType<typeof InvalidRequest>
 export type InvalidGrant = InstanceType<typeof InvalidGrant>
 export type UnauthorizedClient = InstanceType<typeof UnauthorizedClient>

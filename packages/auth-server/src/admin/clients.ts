@@ -4,6 +4,8 @@ import { randomBytes } from 'node:crypto'
 import type { AuditContext, AuditEventType } from '../audit/event.js'
 import { type ClientInput, ClientValidationError, clientRecord } from '../clients/client.js'
 import { generateSecret } from '../clients/secrets.js'
+// The store's encoding of a client is its definition in the bootstrap file's names (and nothing Redis-specific).
+import { encodeClient } from '../store/redis/codec.js'
 import { type ClientRecord, versionOf, WriteConflictError } from '../store/types.js'
 import { type AdminDeps, nextVersion } from './deps.js'
 
@@ -24,42 +26,42 @@ export interface ClientJson {
   dynamically_registered: boolean
   created_at: string
   updated_at: string
+  /** Any other field of the definition (whatever the bootstrap file accepts). */
+  [field: string]: unknown
 }
 
 /** Fields the API shows but a client definition does not set: accepted back (GET, edit, PUT) and ignored. */
 const READ_ONLY = ['created_at', 'updated_at', 'dynamically_registered'] as const
 
+/**
+ * A client's definition in the bootstrap file's names, as the store keeps it, without its hashes and times. Taken
+ * from the store's own encoding, which holds every field (the store suite proves it): a field added to client
+ * definitions shows here, survives a PATCH and round-trips through a PUT without this module knowing it.
+ */
+export function clientDefinition(c: ClientRecord): Record<string, unknown> {
+  const {
+    secret_hash: _secret,
+    registration_token_hash: _registration,
+    created_at: _created,
+    updated_at: _updated,
+    ...definition
+  } = JSON.parse(encodeClient(c)) as Record<string, unknown>
+  return definition
+}
+
 export function clientJson(c: ClientRecord): ClientJson {
   return {
-    client_id: c.clientId,
-    public: c.public,
-    ...(c.name === undefined ? {} : { name: c.name }),
-    grant_types: [...c.grantTypes],
-    scopes: [...c.scopes],
-    audiences: [...c.audiences],
-    redirect_uris: [...c.redirectUris],
-    allowed_origins: [...c.allowedOrigins],
-    dpop_bound_access_tokens: c.dpopBoundAccessTokens === true,
-    ...(c.tokenExchange
-      ? {
-          token_exchange: {
-            subject_audiences: [...c.tokenExchange.subjectAudiences],
-            audiences: [...c.tokenExchange.audiences],
-          },
-        }
-      : {}),
-    post_logout_redirect_uris: [...(c.postLogoutRedirectUris ?? [])],
+    dpop_bound_access_tokens: false,
+    post_logout_redirect_uris: [],
+    ...clientDefinition(c),
     dynamically_registered: c.registrationTokenHash !== undefined,
     created_at: new Date(c.createdAt).toISOString(),
     updated_at: new Date(c.updatedAt ?? c.createdAt).toISOString(),
-  }
+  } as unknown as ClientJson
 }
 
 /** The definition a record was made from (without its secret), for a PATCH to merge into. */
-function inputOf(c: ClientRecord): Record<string, unknown> {
-  const { created_at: _, updated_at: __, dynamically_registered: ___, ...fields } = clientJson(c)
-  return fields
-}
+const inputOf = clientDefinition
 
 /** A client id for a definition that names none: 128 random bits. */
 export const newClientId = (): string => randomBytes(16).toString('base64url')

@@ -1,7 +1,7 @@
 // RFC 7591 §2 client metadata ↔ Tollgate's client definition (the bootstrap file's fields), and the policy a
 // self-registered client is held to. Validation itself is the bootstrap file's (clients/client.ts).
 
-import type { ClientWrite } from '../admin/clients.js'
+import { type ClientWrite, clientDefinition } from '../admin/clients.js'
 import { isAdminScope } from '../admin/scopes.js'
 import { ClientValidationError } from '../clients/client.js'
 import {
@@ -182,42 +182,33 @@ export function registrationError(err: ClientValidationError, clientId: string):
 
 export { ClientValidationError }
 
-/** The RFC 7591 §3.2.1 (and RFC 7592 §3) view of a registered client. */
+/**
+ * The RFC 7591 §3.2.1 (and RFC 7592 §3) view of a registered client: its definition with RFC 7591's names where
+ * they differ, every other field as the client registered it.
+ */
 export function metadataOf(
   written: ClientWrite,
   registrationClientUri: string,
   extra: { readonly registrationAccessToken?: string; readonly authMethod?: unknown } = {},
 ): Record<string, unknown> {
   const c = written.record
-  const method = c.public
+  const { client_id: _, scopes, name, public: isPublic, ...rest } = clientDefinition(c)
+  const method = isPublic
     ? 'none'
-    : typeof extra.authMethod === 'string' && extra.authMethod !== 'none'
+    : typeof extra.authMethod === 'string' && extra.authMethod in AUTH_METHODS && extra.authMethod !== 'none'
       ? extra.authMethod
       : 'client_secret_basic'
   return {
     client_id: c.clientId,
     client_id_issued_at: Math.floor(c.createdAt / 1000),
     ...(written.secret === undefined ? {} : { client_secret: written.secret }),
-    ...(c.public ? {} : { client_secret_expires_at: 0 }),
+    ...(isPublic ? {} : { client_secret_expires_at: 0 }),
     ...(extra.registrationAccessToken ? { registration_access_token: extra.registrationAccessToken } : {}),
     registration_client_uri: registrationClientUri,
     token_endpoint_auth_method: method,
-    grant_types: [...c.grantTypes],
+    ...rest,
     response_types: c.grantTypes.includes('authorization_code') ? ['code'] : [],
-    redirect_uris: [...c.redirectUris],
-    ...(c.scopes.length > 0 ? { scope: c.scopes.join(' ') } : {}),
-    ...(c.name === undefined ? {} : { client_name: c.name }),
-    audiences: [...c.audiences],
-    ...(c.allowedOrigins.length > 0 ? { allowed_origins: [...c.allowedOrigins] } : {}),
-    ...(c.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
-    ...(c.tokenExchange
-      ? {
-          token_exchange: {
-            subject_audiences: [...c.tokenExchange.subjectAudiences],
-            audiences: [...c.tokenExchange.audiences],
-          },
-        }
-      : {}),
-    ...(c.postLogoutRedirectUris ? { post_logout_redirect_uris: [...c.postLogoutRedirectUris] } : {}),
+    ...(Array.isArray(scopes) && scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+    ...(name === undefined ? {} : { client_name: name }),
   }
 }

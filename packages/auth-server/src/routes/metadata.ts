@@ -24,6 +24,11 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     end_session_endpoint: `${base}/oauth/logout`,
     // RFC 7591 (REGISTRATION=token needs an initial access token from an administrator; off: not offered).
     ...(config.registration === 'off' ? {} : { registration_endpoint: `${base}/oauth/register` }),
+    // RFC 9126 pushed authorization requests; REQUIRE_PAR makes them the only way in.
+    pushed_authorization_request_endpoint: `${base}/oauth/par`,
+    require_pushed_authorization_requests: config.requirePar,
+    // RFC 8628 device authorization grant (CLIs, devices without a browser).
+    device_authorization_endpoint: `${base}/oauth/device_authorization`,
     grant_types_supported: [...grants.keys()],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

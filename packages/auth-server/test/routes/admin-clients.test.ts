@@ -265,3 +265,28 @@ t.test('list: by client_id, in pages with a cursor, searchable', async (t) => {
   t.ok((found.body.items as { client_id: string }[]).every((c) => c.client_id.includes('bot')))
   t.equal((await call('GET', '/admin/v1/clients?cursor=%%%', admin)).status, 400)
 })
+
+t.test('every field of a definition shows, survives a PATCH and round-trips through PUT', async (t) => {
+  const definition = {
+    client_id: 'everything',
+    name: 'Everything',
+    public: true,
+    grant_types: ['authorization_code', 'refresh_token'],
+    scopes: ['openid'],
+    audiences: [API],
+    redirect_uris: ['https://app.example/cb'],
+    allowed_origins: ['https://app.example'],
+    dpop_bound_access_tokens: true,
+    post_logout_redirect_uris: ['https://app.example/bye'],
+    require_pushed_authorization_requests: true,
+  }
+  const created = await call('POST', '/admin/v1/clients', admin, definition)
+  t.equal(created.status, 201)
+  t.match(created.body, definition)
+  const patched = await call('PATCH', '/admin/v1/clients/everything', admin, { name: 'Renamed' })
+  t.match(patched.body, { ...definition, name: 'Renamed' }, 'fields the patch does not name stay')
+  const read = await call('GET', '/admin/v1/clients/everything', admin)
+  const put = await call('PUT', '/admin/v1/clients/everything', admin, read.body, { 'if-match': read.headers.etag as string })
+  t.equal(put.status, 200, 'what GET shows is a valid PUT')
+  t.match(put.body, { ...definition, name: 'Renamed' })
+})

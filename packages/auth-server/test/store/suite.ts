@@ -2,6 +2,7 @@
 import type { Test } from 'tap'
 import type { Store } from '../../src/store/types.js'
 import { adminSuite } from './suite/admin.js'
+import { authorizationSuite } from './suite/authorizations.js'
 import { codeAndCounterSuite } from './suite/codes-counters.js'
 import { recordSuite } from './suite/records.js'
 import { sessionSuite } from './suite/sessions.js'
@@ -27,4 +28,5 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
   sessionSuite(t, s)
   codeAndCounterSuite(t, s)
   adminSuite(t, s)
+  authorizationSuite(t, s)
 }

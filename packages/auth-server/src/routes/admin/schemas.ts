@@ -8,6 +8,7 @@ const time = { type: 'string', format: 'date-time' } as const
 export const clientSchema = {
   type: 'object',
   description: 'A client, in the bootstrap file’s field names (never its secret)',
+  additionalProperties: true,
   properties: {
     client_id: str,
     public: { type: 'boolean' },
@@ -20,6 +21,7 @@ export const clientSchema = {
     dpop_bound_access_tokens: { type: 'boolean' },
     token_exchange: { type: 'object', properties: { subject_audiences: strings, audiences: strings } },
     post_logout_redirect_uris: strings,
+    require_pushed_authorization_requests: { type: 'boolean' },
     dynamically_registered: { type: 'boolean' },
     created_at: time,
     updated_at: time,

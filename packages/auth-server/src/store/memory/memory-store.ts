@@ -6,11 +6,15 @@ import {
   type AuditWrite,
   type AuthorizationCode,
   type ClientRecord,
+  type DeviceAuthorization,
+  type DeviceDecision,
+  type DevicePoll,
   type FailurePolicy,
   type FailureState,
   type InitialAccessTokenRecord,
   type NewSession,
   normalizeUsername,
+  type PushedRequest,
   type RateCount,
   type RedeemResult,
   type RefreshTokenInfo,
@@ -27,6 +31,7 @@ import {
   writeConflict,
 } from '../types.js'
 import { MemoryAudit } from './audit.js'
+import { MemoryAuthorizations } from './authorizations.js'
 import { MemoryRevocations } from './revocations.js'
 import { MemorySessions } from './sessions.js'
 
@@ -64,12 +69,14 @@ export class MemoryStore implements Store {
   readonly #initialTokens = new Map<string, InitialAccessTokenRecord>()
   /** Public session id → where the session lives. */
   readonly #sessionIndex = new Map<string, { sub: string; fid: string; until: number }>()
+  readonly #authorizations: MemoryAuthorizations
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
     this.#sessions = new MemorySessions((sub) => this.#users.get(sub), this.now)
     this.#revocations = new MemoryRevocations(this.now)
+    this.#authorizations = new MemoryAuthorizations(this.now)
     // Expired entries are also dropped when touched; the sweep only bounds memory.
     this.#sweeper = setInterval(() => this.#sweep(), 60_000)
     this.#sweeper.unref()
@@ -92,6 +99,7 @@ export class MemoryStore implements Store {
     this.#codes.clear()
     this.#rates.clear()
     this.#proofIds.clear()
+    this.#authorizations.reset()
   }
 
   /** The data lives and dies with this process: it can never come back empty under a running server. */
@@ -113,6 +121,7 @@ export class MemoryStore implements Store {
     for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
     for (const [id, token] of this.#initialTokens) if (token.expiresAt <= now) this.#initialTokens.delete(id)
     for (const [sid, entry] of this.#sessionIndex) if (entry.until <= now) this.#sessionIndex.delete(sid)
+    this.#authorizations.sweep(now)
   }
 
   /** Applies a write's condition, then its audit event: one synchronous step, so nothing runs in between. */
@@ -251,6 +260,32 @@ export class MemoryStore implements Store {
     const outcome = entry.used ? 'reused' : 'ok'
     entry.used = true
     return { outcome, code: clone(entry.code) }
+  }
+
+  async putPushedRequest(id: string, request: PushedRequest, expiresAt: number): Promise<void> {
+    await this.#authorizations.putPushedRequest(id, request, expiresAt)
+  }
+
+  async takePushedRequest(id: string, clientId: string, deadline?: number): Promise<PushedRequest | undefined> {
+    this.#checkDeadline(deadline)
+    return this.#authorizations.takePushedRequest(id, clientId)
+  }
+
+  createDeviceAuthorization(hash: string, authorization: DeviceAuthorization, keepUntil: number): Promise<boolean> {
+    return this.#authorizations.createDeviceAuthorization(hash, authorization, keepUntil)
+  }
+
+  deviceByUserCode(userCode: string): Promise<DeviceAuthorization | undefined> {
+    return this.#authorizations.deviceByUserCode(userCode)
+  }
+
+  decideDevice(userCode: string, decision: DeviceDecision): Promise<boolean> {
+    return this.#authorizations.decideDevice(userCode, decision)
+  }
+
+  async pollDevice(hash: string, clientId: string, now: number, deadline?: number): Promise<DevicePoll> {
+    this.#checkDeadline(deadline)
+    return this.#authorizations.pollDevice(hash, clientId, now)
   }
 
   async recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState> {

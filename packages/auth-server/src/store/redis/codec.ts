@@ -35,6 +35,9 @@ export const keys = {
   /** Live initial access tokens by expiry (a sorted set), for listing. */
   initialTokens: () => 'iats',
   code: (codeHash: string) => `code:${codeHash}`,
+  pushedRequest: (id: string) => `par:${id}`,
+  device: (deviceCodeHash: string) => `device:{${deviceCodeHash}}`,
+  userCode: (userCode: string) => `usercode:${userCode}`,
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,
   proofId: (hash: string) => `dpop:${hash}`,
@@ -101,6 +104,7 @@ export function encodeClient(client: ClientRecord): string {
       : {}),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
     ...(client.registrationTokenHash ? { registration_token_hash: client.registrationTokenHash } : {}),
+    ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
     created_at: client.createdAt,
     ...(client.updatedAt === undefined ? {} : { updated_at: client.updatedAt }),
   })
@@ -122,6 +126,7 @@ export function decodeClient(json: string): ClientRecord {
     ...(typeof raw.registration_token_hash === 'string' ? { registrationTokenHash: raw.registration_token_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
     ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
+    ...(raw.require_pushed_authorization_requests === true ? { requirePushedAuthorizationRequests: true } : {}),
     ...(Array.isArray(raw.post_logout_redirect_uris)
       ? { postLogoutRedirectUris: raw.post_logout_redirect_uris as string[] }
       : {}),

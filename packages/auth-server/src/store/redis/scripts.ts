@@ -39,9 +39,11 @@ export const SCRIPTS = {
       'jkt',
     ],
   ),
+  decideDevice: spec('decide-device', ['authorization'], ['now', 'approved', 'sub', 'authTime']),
   deleteIfEqual: spec('delete-if-equal', ['key'], ['expected']),
   inspectRefresh: spec('inspect-refresh', ['family'], ['tokenHash']),
   listSessions: spec('list-sessions', ['user', 'familyPrefix'], ['now']),
+  pollDevice: spec('poll-device', ['authorization'], ['clientId', 'now', 'deadline']),
   putClient: spec('put-client', ['client', 'audit'], ['condition', 'client', 'audit', 'auditAt', 'auditRetentionMs']),
   recordRevocation: spec(
     'record-revocation',
@@ -53,6 +55,7 @@ export const SCRIPTS = {
   removeClient: spec('remove-client', ['client', 'audit'], ['condition', 'audit', 'auditAt', 'auditRetentionMs']),
   removeUser: spec('remove-user', ['user', 'audit'], ['condition', 'audit', 'auditAt', 'auditRetentionMs']),
   revokeSession: spec('revoke-session', ['family', 'user'], ['fid']),
+  takePushedRequest: spec('take-pushed-request', ['request'], ['clientId', 'deadline']),
   revokeUserSessions: spec('revoke-user-sessions', ['user', 'familyPrefix'], []),
   rotateRefresh: spec(
     'rotate-refresh',
