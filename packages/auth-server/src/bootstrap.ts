@@ -29,7 +29,16 @@ export async function applyBootstrap(doc: BootstrapDocument, store: Store, hashe
   const records = clients.map((c) => clientRecord(c, hasher, now))
   for (const record of records) {
     const existing = await store.getClient(record.clientId)
-    await store.putClient(existing ? { ...record, createdAt: existing.createdAt } : record)
+    // A rewritten client is a new version: an administrator's stale ETag must not match it.
+    await store.putClient(
+      existing
+        ? {
+            ...record,
+            createdAt: existing.createdAt,
+            updatedAt: Math.max(now, (existing.updatedAt ?? existing.createdAt) + 1),
+          }
+        : record,
+    )
   }
   for (const input of users) {
     const existing = typeof input?.username === 'string' ? await store.findUserByUsername(input.username) : undefined
