@@ -140,3 +140,37 @@ t.test('DPoP-bound admin tokens are honoured, and refused as Bearer', async (t) 
   t.equal(noProof.statusCode, 401)
   t.match(noProof.headers['www-authenticate'], /^DPoP /)
 })
+
+t.test('the OpenAPI document describes the admin API and registration, with their security', async (t) => {
+  const doc = (await app.inject({ url: '/docs/json' })).json() as {
+    paths: Record<string, Record<string, { security?: Record<string, string[]>[]; requestBody?: unknown }>>
+  }
+  const expected: [string, string][] = [
+    ['/admin/v1/clients', 'get'],
+    ['/admin/v1/clients', 'post'],
+    ['/admin/v1/clients/{client_id}', 'put'],
+    ['/admin/v1/clients/{client_id}', 'patch'],
+    ['/admin/v1/clients/{client_id}', 'delete'],
+    ['/admin/v1/clients/{client_id}/secret', 'post'],
+    ['/admin/v1/users', 'get'],
+    ['/admin/v1/users', 'post'],
+    ['/admin/v1/users/{sub}', 'patch'],
+    ['/admin/v1/users/{sub}', 'delete'],
+    ['/admin/v1/users/{sub}/sessions', 'get'],
+    ['/admin/v1/users/{sub}/sessions', 'delete'],
+    ['/admin/v1/sessions/{id}', 'delete'],
+    ['/admin/v1/keys', 'get'],
+    ['/admin/v1/keys/rotate', 'post'],
+    ['/admin/v1/initial-access-tokens', 'post'],
+    ['/admin/v1/audit-events', 'get'],
+    ['/admin/v1/audit-events/stream', 'get'],
+  ]
+  for (const [path, method] of expected) {
+    const operation = doc.paths[path]?.[method]
+    t.ok(operation, `${method.toUpperCase()} ${path}`)
+    t.same(operation?.security?.flatMap(Object.keys), ['bearer', 'dpop'], `${path}: bearer or DPoP`)
+  }
+  t.ok(doc.paths['/admin/v1/clients']?.post?.requestBody, 'request bodies are described')
+  t.ok(doc.paths['/oauth/register']?.post?.requestBody)
+  for (const method of ['get', 'put', 'delete']) t.ok(doc.paths['/oauth/register/{client_id}']?.[method])
+})

@@ -286,7 +286,9 @@ t.test('every field of a definition shows, survives a PATCH and round-trips thro
   const patched = await call('PATCH', '/admin/v1/clients/everything', admin, { name: 'Renamed' })
   t.match(patched.body, { ...definition, name: 'Renamed' }, 'fields the patch does not name stay')
   const read = await call('GET', '/admin/v1/clients/everything', admin)
-  const put = await call('PUT', '/admin/v1/clients/everything', admin, read.body, { 'if-match': read.headers.etag as string })
+  const put = await call('PUT', '/admin/v1/clients/everything', admin, read.body, {
+    'if-match': read.headers.etag as string,
+  })
   t.equal(put.status, 200, 'what GET shows is a valid PUT')
   t.match(put.body, { ...definition, name: 'Renamed' })
 })
