@@ -26,32 +26,18 @@ import {
   type SessionInfo,
   type Store,
   type UserRecord,
-  WriteConflictError,
   type WriteOptions,
 } from '../types.js'
 import { auditArgs, decodeAuditEntries, readAudit } from './audit.js'
 import { RedisAuthorizations } from './authorizations.js'
 import { RedisBackend, type RedisBackendOptions } from './backend.js'
-import {
-  decodeClient,
-  decodeRefreshInfo,
-  decodeRotate,
-  decodeSessions,
-  decodeUser,
-  encodeClient,
-  encodeUser,
-  keys,
-  OPTIONAL_USER_FIELDS,
-} from './codec.js'
+import { decodeClient, decodeRefreshInfo, decodeRotate, decodeSessions, decodeUser, keys } from './codec.js'
 import type { RedisClient } from './connection.js'
 import { followStream } from './follow.js'
 import { getInitialToken, listInitialTokens, putInitialToken, removeInitialToken } from './initial-tokens.js'
+import { RedisRecords } from './records.js'
 import { decodeEntries, denialKeyOf, followLog, revocationState } from './revocations.js'
-import { call } from './scripts.js'
 import { putUser } from './users.js'
-
-type Conflict = 'exists' | 'missing' | 'stale'
-const CONFLICTS = new Set<string>(['exists', 'missing', 'stale'])
 
 export interface RedisStoreOptions extends RedisBackendOptions {
   readonly now?: () => number
@@ -71,9 +57,12 @@ export class RedisStore implements Store {
   protected readonly now: () => number
   readonly #authorizations: RedisAuthorizations
 
+  readonly #records: RedisRecords
+
   protected constructor(backend: RedisBackend, options: RedisStoreOptions) {
     this.backend = backend
     this.#authorizations = new RedisAuthorizations(backend)
+    this.#records = new RedisRecords(backend, (write) => this.appendAudit(write))
     this.kind = backend.cluster ? 'redis-cluster' : 'redis'
     this.now = options.now ?? Date.now
   }
@@ -118,62 +107,18 @@ export class RedisStore implements Store {
     })
   }
 
-  /**
-   * The audit key and event of a script that writes a record and its audit event. In a Cluster the audit stream is
-   * on another slot than the record: the script gets the record's key again and no event, and `after` appends it.
-   */
-  #auditIn(recordKey: string, audit: AuditWrite | undefined) {
-    const together = !this.backend.cluster
-    return {
-      key: together ? keys.auditLog() : recordKey,
-      args: auditArgs(together ? audit : undefined),
-      after: async () => {
-        if (!together && audit) await this.appendAudit(audit)
-      },
-    }
+  async updateUser(user: UserRecord, options?: WriteOptions): Promise<void> {
+    await this.#records.updateUser(user, options)
   }
 
-  #conflict(reply: string): void {
-    if (CONFLICTS.has(reply)) throw new WriteConflictError(reply as Conflict)
+  async removeUser(sub: string, options?: WriteOptions): Promise<void> {
+    await this.#records.removeUser(sub, options)
   }
 
   async putUser(user: UserRecord, options?: WriteOptions): Promise<void> {
     await this.run(() => putUser(this.redis, user))
     // The username index lives on another slot than the record: the event follows the write.
     if (options?.audit) await this.appendAudit(options.audit)
-  }
-
-  async updateUser(user: UserRecord, options?: WriteOptions): Promise<void> {
-    const fields = encodeUser(user)
-    const audit = this.#auditIn(keys.user(user.sub), options?.audit)
-    const reply = await this.backend.script<string, 'updateUser'>('updateUser', {
-      keys: { user: keys.user(user.sub), audit: audit.key },
-      args: {
-        condition: options?.ifMatch ?? '*',
-        fields: JSON.stringify(fields),
-        clear: JSON.stringify(OPTIONAL_USER_FIELDS.filter((f) => !(f in fields))),
-        ...audit.args,
-      },
-    })
-    this.#conflict(reply)
-    await audit.after()
-  }
-
-  async removeUser(sub: string, options?: WriteOptions): Promise<void> {
-    const audit = this.#auditIn(keys.user(sub), options?.audit)
-    const [outcome, username] = await this.backend.script<string[], 'removeUser'>('removeUser', {
-      keys: { user: keys.user(sub), audit: audit.key },
-      args: { condition: options?.ifMatch ?? '*', ...audit.args },
-    })
-    this.#conflict(outcome as string)
-    await this.run(async () => {
-      if (username) {
-        const name = keys.username(normalizeUsername(username))
-        await call(this.redis, 'deleteIfEqual', { keys: { key: name }, args: { expected: sub } })
-      }
-      await this.redis.srem(keys.users(), sub)
-    })
-    await audit.after()
   }
 
   async getUser(sub: string): Promise<UserRecord | undefined> {
@@ -199,14 +144,11 @@ export class RedisStore implements Store {
   }
 
   async putClient(client: ClientRecord, options?: WriteOptions): Promise<void> {
-    const audit = this.#auditIn(keys.client(client.clientId), options?.audit)
-    const reply = await this.backend.script<string, 'putClient'>('putClient', {
-      keys: { client: keys.client(client.clientId), audit: audit.key },
-      args: { condition: options?.ifMatch ?? '', client: encodeClient(client), ...audit.args },
-    })
-    this.#conflict(reply)
-    await this.run(() => this.redis.sadd(keys.clients(), client.clientId))
-    await audit.after()
+    await this.#records.putClient(client, options)
+  }
+
+  async removeClient(clientId: string, options?: WriteOptions): Promise<boolean> {
+    return this.#records.removeClient(clientId, options)
   }
 
   async getClient(clientId: string): Promise<ClientRecord | undefined> {
@@ -225,19 +167,6 @@ export class RedisStore implements Store {
         .map(decodeClient)
         .sort((a, b) => a.clientId.localeCompare(b.clientId))
     })
-  }
-
-  async removeClient(clientId: string, options?: WriteOptions): Promise<boolean> {
-    const audit = this.#auditIn(keys.client(clientId), options?.audit)
-    const reply = await this.backend.script<string, 'removeClient'>('removeClient', {
-      keys: { client: keys.client(clientId), audit: audit.key },
-      args: { condition: options?.ifMatch ?? '', ...audit.args },
-    })
-    this.#conflict(reply)
-    await this.run(() => this.redis.srem(keys.clients(), clientId))
-    if (reply !== 'ok') return false
-    await audit.after()
-    return true
   }
 
   async createSession(session: NewSession): Promise<number> {
