@@ -322,3 +322,23 @@ t.test('the stream: live events, resumed after a reconnect from Last-Event-ID wi
   })
   t.equal(denied.status, 403)
 })
+
+t.test(
+  'a store that cannot answer: 503 with Retry-After for queries and the stream, never an empty stream',
+  async (t) => {
+    const { MemoryStore } = await import('../../src/store/memory/memory-store.js')
+    const { StoreUnavailableError } = await import('../../src/errors.js')
+    const store = new MemoryStore()
+    const down = await adminServer({}, { store })
+    const token = await down.botToken('admin-bot')
+    store.readAudit = async () => {
+      throw new StoreUnavailableError('Redis is not answering')
+    }
+    for (const url of ['/admin/v1/audit-events', '/admin/v1/audit-events/stream']) {
+      const res = await down.call('GET', url, token)
+      t.equal(res.status, 503, url)
+      t.equal(res.body.error, 'temporarily_unavailable')
+      t.ok(res.headers['retry-after'])
+    }
+  },
+)

@@ -134,48 +134,44 @@ export const auditEventRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = asyn
       const header = request.headers['last-event-id']
       const after = cursorOf(query.after ?? (typeof header === 'string' ? header : undefined))
       const token = (request.headers.authorization ?? '').replace(/^\S+\s+/, '')
+      // The backlog is read before the answer starts: a store that cannot answer is a 503, not an empty stream.
+      const held: string[] = []
+      let raw: import('node:http').ServerResponse | undefined
+      const write = (text: string) => (raw ? raw.write(text) : held.push(text))
+      const unsubscribe = await feed.subscribe(after, filterOf(query), (entries) => write(frame(entries)))
       reply.hijack()
-      const raw = reply.raw
-      raw.writeHead(200, {
+      raw = reply.raw
+      const stream = raw
+      stream.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       })
-      raw.write('retry: 1000\n\n')
+      stream.write(`retry: 1000\n\n${held.join('')}`)
       streams.add(reply)
-      let unsubscribe: (() => void) | undefined
-      let timer: NodeJS.Timeout | undefined
-      let expiry: NodeJS.Timeout | undefined
-      const end = () => {
-        clearInterval(timer)
-        clearTimeout(expiry)
-        unsubscribe?.()
-        streams.delete(reply)
-        if (!raw.writableEnded) raw.end()
-      }
-      request.raw.once('close', end)
       // The stream lasts as long as the caller's token: the client reconnects with a fresh one and Last-Event-ID.
-      expiry = setTimeout(end, Math.max(0, admin.claims.exp * 1000 - ctx.now()))
+      const expiry = setTimeout(() => end(), Math.max(0, admin.claims.exp * 1000 - ctx.now()))
       expiry.unref()
-      try {
-        unsubscribe = await feed.subscribe(after, filterOf(query), (entries) => raw.write(frame(entries)))
-      } catch (err) {
-        ctx.log.warn({ reqId: request.id, err }, 'audit stream could not start')
-        end()
-        return
-      }
-      if (raw.writableEnded) unsubscribe()
-      raw.write(': caught up\n\n')
-      timer = setInterval(() => {
+      const timer = setInterval(() => {
         // A revoked token (or a disabled administrator's) stops the stream at the next heartbeat.
         stillAdmin(ctx, token, admin.claims).then(
-          (ok) => (ok ? raw.write(': heartbeat\n\n') : end()),
+          (ok) => (ok ? stream.write(': heartbeat\n\n') : end()),
           () => end(),
         )
       }, AUDIT_HEARTBEAT_MS)
       timer.unref()
+      const end = () => {
+        clearInterval(timer)
+        clearTimeout(expiry)
+        unsubscribe()
+        streams.delete(reply)
+        if (!stream.writableEnded) stream.end()
+      }
+      stream.write(': caught up\n\n')
+      request.raw.once('close', end)
+      if (request.raw.destroyed) end()
     },
   )
 }
