@@ -1,13 +1,20 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
 import { createVerifier, dpopNonces, tollgate, type Verifier } from '@tollgate/shared'
-import { corsHook, lazyDocs, routeLatency } from '@tollgate/shared/service'
+import {
+  corsHook,
+  lazyDocs,
+  protectedResourceMetadata,
+  protectedResourceMetadataUrl,
+  routeLatency,
+  serveProtectedResourceMetadata,
+} from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
 import { type Logger, pino } from 'pino'
 import type { ResourceConfig } from './config.js'
 import { ApiMetrics } from './metrics.js'
 import { NoteBook } from './notes.js'
-import { notesRoutes } from './routes/notes.js'
+import { NOTES_SCOPES, notesRoutes } from './routes/notes.js'
 
 export interface ResourceAppOptions {
   readonly config: ResourceConfig
@@ -142,10 +149,13 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
       swaggerUi: (await import('@fastify/swagger-ui')).default,
     }),
   })
+  // RFC 9728: the audience is the resource identifier; when it is a URL, clients find the metadata under it.
+  const resourceMetadata = protectedResourceMetadataUrl(config.audience)
   await app.register(tollgate, {
     verifier,
     audience: config.audience,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(resourceMetadata ? { resourceMetadata } : {}),
     onReject: (err) => metrics.tokensRefused.inc({ code: err.code }),
   })
   routeLatency(app, metrics.observeRequest)
@@ -204,6 +214,18 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
       })
   })
 
+  if (resourceMetadata) {
+    serveProtectedResourceMetadata(
+      app,
+      protectedResourceMetadata({
+        resource: config.audience,
+        authorizationServers: [config.issuer],
+        scopes: NOTES_SCOPES,
+        dpopAlgorithms: verifier.dpopAlgorithms,
+        name: 'Tollgate example resource API',
+      }),
+    )
+  }
   await app.register(notesRoutes, { notes: new NoteBook() })
   return app
 }

@@ -7,7 +7,7 @@ export {
   type VerifiedAccessToken,
 } from './access-token.js'
 export { bearerToken } from './bearer.js'
-export { bearerChallenge, bearerErrorBody, challenges } from './challenge.js'
+export { bearerChallenge, bearerErrorBody, type ChallengeOptions, challenges } from './challenge.js'
 export {
   type AccessTokenClaims,
   type ActorClaim,
