@@ -308,7 +308,11 @@ export function requirementOfQuery(query: string, fallbackAudience: string): Req
   const params = new URLSearchParams(query)
   const seen = new Set<string>()
   for (const name of params.keys()) {
-    if (!PARAMETERS.has(name)) throw new PolicyError(`unknown parameter "${name}" in the auth URL`)
+    if (!PARAMETERS.has(name)) {
+      throw new PolicyError(
+        `unknown parameter "${name}" in the auth URL (a proxy that appends the client's query? Caddy: uri /verify?)`,
+      )
+    }
     if (seen.has(name)) throw new PolicyError(`parameter "${name}" is repeated in the auth URL`)
     seen.add(name)
   }
