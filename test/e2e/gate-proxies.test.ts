@@ -9,7 +9,7 @@ import t from 'tap'
 import { proofKey } from '../support/dpop.js'
 import { startE2e } from '../support/e2e.js'
 import { READER, SERVICE, tokenRequest } from '../support/fixtures.js'
-import { startGate } from '../support/services.js'
+import { ROOT, spawnService, startGate } from '../support/services.js'
 
 const AUDIENCE = 'https://orders.example.com'
 const stack = await startE2e(t, { redis: false, audience: AUDIENCE })
@@ -218,4 +218,21 @@ t.test('whatever arrives on the socket, /verify and /ext-authz answer 200, 401 o
     t.ok([200, 401, 403].includes(res.status), `${what}: ${res.status}`)
   }
   t.equal((await fetch(`${gate.url}/healthz`)).status, 200, 'and the gate lives on')
+})
+
+t.test("`tollgate gate` (the auth server's CLI) runs the same gate", async (t) => {
+  const viaCli = await spawnService(`${ROOT}packages/auth-server/bin/tollgate.js`, {
+    args: ['gate'],
+    env: { ISSUER: stack.issuer, AUDIENCE, GATE_POLICY: policyFile },
+  })
+  t.teardown(() => viaCli.stop())
+  const res = await fetch(`${viaCli.url}/verify`, {
+    headers: {
+      'x-original-method': 'GET',
+      'x-original-url': 'https://orders.example.com/orders',
+      authorization: `Bearer ${await token()}`,
+    },
+  })
+  t.equal(res.status, 200)
+  t.equal(res.headers.get('x-auth-subject'), SERVICE.id)
 })

@@ -2,12 +2,15 @@
 import { Command, CommanderError } from 'commander'
 import { adminCommands } from './cli/admin.js'
 import { devCommand } from './cli/dev.js'
+import { gateCommand } from './cli/gate.js'
 import { keysCommands } from './cli/keys.js'
 import { CliError, type Output, output } from './cli/output.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
 const program = new Command('tollgate')
-  .description('Tollgate administration: users, clients, sessions and signing keys; `tollgate dev`, a test issuer')
+  .description(
+    'Tollgate administration: users, clients, sessions and signing keys; `tollgate dev`, a test issuer; `tollgate gate`',
+  )
   .option('--json', 'machine-readable output')
   .showHelpAfterError()
   .exitOverride()
@@ -21,6 +24,7 @@ const context = (): { config: Config; out: Output } => {
 adminCommands(program, context)
 keysCommands(program, context)
 devCommand(program)
+gateCommand(program)
 
 try {
   await program.parseAsync(process.argv)
