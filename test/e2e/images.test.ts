@@ -17,7 +17,7 @@ t.test('every image builds from the lockfile and its command starts', async (t) 
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   clearTimeout(timer)
   t.equal(code, 0, out)
-  for (const image of ['auth-server', 'resource-api', 'demo-web']) {
+  for (const image of ['auth-server', 'resource-api', 'demo-web', 'gate']) {
     t.match(out, new RegExp(`${image}: built from the lockfile, \\S+ in the final stage, /healthz answers`))
   }
   t.match(out, /tollgate-dev: the same build runs tollgate dev, \/_test answers/)
