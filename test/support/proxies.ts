@@ -1,6 +1,7 @@
 // Real proxies for the gate's tests: Debian's nginx and Caddy as this process's children, their configuration taken
 // verbatim from docs/gate.md (ports substituted), and the Python standard-library upstream of examples/polyglot.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -9,6 +10,10 @@ import type { Test } from 'tap'
 import { freePort } from './ports.js'
 import { reapOnExit } from './reaper.js'
 import { ROOT } from './services.js'
+
+/** Debian installs nginx in /usr/sbin, which is not on every user's PATH. NGINX_PATH / CADDY_PATH override. */
+const NGINX = process.env.NGINX_PATH ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx')
+const CADDY = process.env.CADDY_PATH ?? 'caddy'
 
 export interface Proxy {
   readonly url: string
@@ -119,7 +124,7 @@ export async function startNginx(t: Test, config: string, port: number): Promise
   )
   return child(
     t,
-    'nginx',
+    NGINX,
     ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', 'stderr', '-g', 'daemon off; master_process off;'],
     port,
     dir,
@@ -137,7 +142,7 @@ export async function startCaddy(t: Test, caddyfile: string, port: number): Prom
     XDG_DATA_HOME: path.join(dir, 'data'),
     XDG_CONFIG_HOME: path.join(dir, 'config'),
   }
-  return child(t, 'caddy', ['run', '--config', file, '--adapter', 'caddyfile'], port, dir, env)
+  return child(t, CADDY, ['run', '--config', file, '--adapter', 'caddyfile'], port, dir, env)
 }
 
 /** What the upstream saw of one request (its JSON log line). */
