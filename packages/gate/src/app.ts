@@ -304,7 +304,10 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
     )
   }
   app.addHook('onClose', async () => {
-    await redis?.quit().catch(() => redis.disconnect())
+    if (redis === undefined) return
+    // A client that is not connected may still hold a reconnect timer: disconnect() clears it, quit() would not.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
+    else redis.disconnect()
   })
   return app
 }

@@ -336,3 +336,51 @@ t.test('health, readiness, and RFC 9728 metadata when the gate serves one audien
   const refused = await two.inject({ url: '/verify', headers: forwarded('GET', '/') })
   t.notMatch(String(refused.headers['www-authenticate']), 'resource_metadata')
 })
+
+t.test('the revocation feed too far behind (REVOCATION_MAX_LAG): 401 naming the cause', async (t) => {
+  let offset = 0
+  const lagging = await buildGate({
+    config: loadConfig({
+      ISSUER,
+      AUDIENCE: AUD,
+      JWKS_URI,
+      // Nothing listens there: the feed never connects, so its lag grows with the clock.
+      REVOCATION_EVENTS: 'http://127.0.0.1:1/revocation-events',
+      REVOCATION_MAX_LAG: '5',
+    }),
+    fetch: jwks.fetch,
+    logger: false,
+    now: () => Date.now() + offset,
+  })
+  t.teardown(() => lagging.close())
+  const ask = async () =>
+    lagging.inject({ url: '/verify', headers: forwarded('GET', '/', { authorization: `Bearer ${await token()}` }) })
+  t.equal((await ask()).statusCode, 200, 'within the bound')
+  offset = 6_000
+  const res = await ask()
+  t.equal(res.statusCode, 401)
+  t.match(
+    res.headers['www-authenticate'],
+    /error="temporarily_unavailable", error_description="revocation events are [\d.]+ s behind"/,
+  )
+  t.equal((await lagging.inject({ url: '/readyz' })).statusCode, 503)
+})
+
+t.test('the shared replay store (REDIS_URL) unreachable: DPoP proofs refused, saying so', async (t) => {
+  const noRedis = await gate({ REDIS_URL: 'redis://127.0.0.1:1' })
+  const client = proofKey()
+  const bound = await token({ cnf: { jkt: client.jkt } })
+  const res = await noRedis.inject({
+    url: '/verify',
+    headers: forwarded('GET', '/pay', {
+      authorization: `DPoP ${bound}`,
+      dpop: client.proof('GET', 'https://shop.example/pay', { accessToken: bound }),
+    }),
+  })
+  t.equal(res.statusCode, 401)
+  t.match(
+    res.headers['www-authenticate'],
+    /temporarily_unavailable.*the DPoP replay store \(REDIS_URL\) is unreachable/,
+  )
+  t.match((await noRedis.inject({ url: '/readyz' })).json(), { status: 'not ready', replay_store: 'unreachable' })
+})
