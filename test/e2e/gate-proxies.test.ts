@@ -2,6 +2,7 @@
 // source describe them (Traefik's ForwardAuth: GET with X-Forwarded-Method/-Proto/-Host/-Uri/-Port/-For; Envoy's
 // HTTP ext_authz: the original method, the path after path_prefix, the original Host, Content-Length: 0, the
 // allowed headers) — and whatever else arrives on its socket: every answer is 200, 401 or 403.
+import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import path from 'node:path'
@@ -235,4 +236,32 @@ t.test("`tollgate gate` (the auth server's CLI) runs the same gate", async (t) =
   })
   t.equal(res.status, 200)
   t.equal(res.headers.get('x-auth-subject'), SERVICE.id)
+})
+
+t.test('a bad configuration stops the gate with one line naming it; so does a taken port', async (t) => {
+  const run = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [`${ROOT}packages/gate/dist/server.bundle.js`],
+        { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, timeout: 30_000 },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: stdout + stderr }),
+      )
+    })
+  const typo = await writeFile(
+    policyFile.replace('policy.json', 'typo.json'),
+    '{"rules":[{"path":"/a","scope":["x"]}]}',
+  ).then(() => run({ GATE_POLICY: policyFile.replace('policy.json', 'typo.json'), PORT: '0' }))
+  t.equal(typo.code, 1)
+  t.match(
+    typo.out,
+    /^gate: invalid configuration: GATE_POLICY: .*typo\.json: rules\[0\]: unknown field "scope" \(did you mean "scopes"\?\)\n$/,
+  )
+  const taken = await run({ PORT: String(gate.port), ISSUER: stack.issuer })
+  t.equal(taken.code, 1)
+  t.match(
+    taken.out,
+    new RegExp(`^gate: PORT=${gate.port}: the port is already in use \\(set PORT to another port\\)\n$`),
+  )
 })
