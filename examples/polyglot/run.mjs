@@ -66,6 +66,8 @@ async function listening(port, child, output, timeoutMs = 15_000) {
  * @example
  * const demo = await startPolyglot()
  * await fetch(`${demo.url}/orders`, { headers: { authorization: `Bearer ${token}` } })
+ *
+ * @param {{ ports?: typeof DEFAULT_PORTS, log?: (line: string) => void }} [options]
  */
 export async function startPolyglot({ ports = DEFAULT_PORTS, log = () => {} } = {}) {
   const children = []

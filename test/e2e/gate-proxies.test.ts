@@ -10,6 +10,7 @@ import t from 'tap'
 import { proofKey } from '../support/dpop.js'
 import { startE2e } from '../support/e2e.js'
 import { READER, SERVICE, tokenRequest } from '../support/fixtures.js'
+import { stopWith } from '../support/processes.js'
 import { ROOT, spawnService, startGate } from '../support/services.js'
 
 const AUDIENCE = 'https://orders.example.com'
@@ -26,7 +27,7 @@ await writeFile(
   }),
 )
 const gate = await startGate({ env: { ISSUER: stack.issuer, AUDIENCE, GATE_POLICY: policyFile } })
-t.teardown(() => gate.stop())
+stopWith(t, { gate })
 
 interface Raw {
   readonly status: number
@@ -226,7 +227,7 @@ t.test("`tollgate gate` (the auth server's CLI) runs the same gate", async (t) =
     args: ['gate'],
     env: { ISSUER: stack.issuer, AUDIENCE, GATE_POLICY: policyFile },
   })
-  t.teardown(() => viaCli.stop())
+  stopWith(t, { 'tollgate gate': viaCli })
   const res = await fetch(`${viaCli.url}/verify`, {
     headers: {
       'x-original-method': 'GET',

@@ -9,7 +9,15 @@ import { proofKey } from '../support/dpop.js'
 import { startE2e } from '../support/e2e.js'
 import { ALICE, BFF, GATEWAY_AUD, READER, SERVICE, tokenRequest } from '../support/fixtures.js'
 import { freePort } from '../support/ports.js'
-import { documentedConfig, type Proxy, startCaddy, startNginx, startUpstream, withPorts } from '../support/proxies.js'
+import { stopWith } from '../support/processes.js'
+import {
+  documentedConfig,
+  type ProxyProcess,
+  startCaddy,
+  startNginx,
+  startUpstream,
+  withPorts,
+} from '../support/proxies.js'
 import type { TestRedis } from '../support/redis.js'
 import { startGate } from '../support/services.js'
 
@@ -36,12 +44,12 @@ const gateEnv = {
   REDIS_PREFIX: `${redis.prefix}gate:`,
 }
 const gate = await startGate({ env: gateEnv })
-t.teardown(() => gate.stop())
+stopWith(t, { gate })
 const app = await startUpstream(t)
 const ports = { gate: gate.port, app: app.port, nginx: await freePort(), caddy: await freePort() }
 const nginx = await startNginx(t, withPorts(await documentedConfig('nginx'), ports), ports.nginx)
 const caddy = await startCaddy(t, withPorts(await documentedConfig('caddy'), ports), ports.caddy)
-const proxies: [string, Proxy][] = [
+const proxies: [string, ProxyProcess][] = [
   ['nginx', nginx],
   ['caddy', caddy],
 ]
@@ -72,7 +80,7 @@ async function signedByTheIssuer(claims: Record<string, unknown>): Promise<strin
 }
 
 /** A request through a proxy must not reach the service: its log does not grow. */
-async function refusedBeforeTheService(t: Test, proxy: Proxy, init: RequestInit, status: number, what: string) {
+async function refusedBeforeTheService(t: Test, proxy: ProxyProcess, init: RequestInit, status: number, what: string) {
   const before = app.seen().length
   const res = await call(`${proxy.url}/orders`, init)
   t.equal(res.status, status, what)
@@ -205,7 +213,7 @@ t.test('DPoP through the proxy: a proof for the public URL passes once; any othe
 
   // A proof is accepted once across gates: a second gate sharing Redis refuses what the first accepted.
   const second = await startGate({ env: gateEnv })
-  t.teardown(() => second.stop())
+  stopWith(t, { 'second gate': second })
   const url = `${nginx.url}/bound/7`
   const proof = client.proof('GET', url, { accessToken: bound })
   t.equal((await call(url, { headers: { authorization: `DPoP ${bound}`, dpop: proof } })).status, 200)

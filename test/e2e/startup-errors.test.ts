@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { freePort } from '../support/ports.js'
+import { reapOnExit } from '../support/processes.js'
 import { ROOT } from '../support/services.js'
 
 const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-startup-'))
@@ -15,11 +16,13 @@ for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.star
 /** Runs a command to its exit (bounded), with stdout and stderr. */
 function run(args: string[], env: Record<string, string>, stopWhen?: RegExp) {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...baseEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = reapOnExit(
+      spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...baseEnv, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    )
     let out = ''
     const seen = (d: Buffer) => {
       out += d
@@ -47,9 +50,14 @@ t.test('pnpm start: a bad or taken port names its variable, before anything star
     taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)),
   )
   t.teardown(() => taken.close())
-  const busy = await run(['scripts/start-all.mjs'], { API_PORT: String(port), AUTH_PORT: String(await freePort()) })
+  // `pnpm start` runs it with --build: a taken port is said before the build starts, not after it.
+  const busy = await run(['scripts/start-all.mjs', '--build'], {
+    API_PORT: String(port),
+    AUTH_PORT: String(await freePort()),
+  })
   t.equal(busy.code, 1)
   t.match(busy.out, new RegExp(`^pnpm start: API_PORT=${port}: the port is already in use`))
+  t.notMatch(busy.out, /building/, 'nothing was built')
   const server = await auth({ PORT: String(port) })
   t.equal(server.code, 1)
   t.match(server.out, new RegExp(`tollgate: PORT=${port}: the port is already in use \\(set PORT to another port\\)`))
@@ -95,3 +103,25 @@ t.test('the shipped example secrets start with a loud warning', async (t) => {
     /WARNING: .*bootstrap\.example\.json still has its example secrets \(client demo-service, user demo\)/,
   )
 })
+
+t.test(
+  'issue 21: every service names a bad LOG_LEVEL in one line, the demo web app and tollgate dev included',
+  async (t) => {
+    const entries: [string, string[]][] = [
+      ['tollgate: invalid configuration: LOG_LEVEL: must be one of', ['packages/auth-server/dist/server.bundle.js']],
+      [
+        'resource-api: invalid configuration: LOG_LEVEL: must be one of',
+        ['packages/resource-api/dist/server.bundle.js'],
+      ],
+      ['demo-web: invalid configuration: LOG_LEVEL: must be one of', ['packages/demo-web/dist/server.js']],
+      ['tollgate: LOG_LEVEL: must be one of', ['packages/auth-server/bin/tollgate.js', 'dev', '--port', '0']],
+    ]
+    for (const [line, args] of entries) {
+      const res = await run(args, { PORT: '0', LOG_LEVEL: 'loud' })
+      t.equal(res.code, 1, String(args[0]))
+      t.equal(res.out.trim().split('\n').length, 1, `${args[0]}: one line (${res.out.trim()})`)
+      t.match(res.out, line)
+      noStack(t, res.out)
+    }
+  },
+)

@@ -8,13 +8,17 @@ import { freePort } from '../support/ports.js'
 import { documentedConfig } from '../support/proxies.js'
 import { ROOT } from '../support/services.js'
 
+interface Client {
+  readonly client_id: string
+  readonly client_secret: string
+}
 const lines: string[] = []
 const ports = { nginx: await freePort(), app: await freePort(), gate: await freePort(), issuer: await freePort() }
 const demo = await startPolyglot({ ports, log: (line: string) => lines.push(line) })
 t.teardown(() => demo.close())
 
-const [writer, reader] = CLIENTS as [(typeof CLIENTS)[0], (typeof CLIENTS)[0]]
-const token = async (client: { client_id: string; client_secret: string }) => {
+const [writer, reader] = CLIENTS as unknown as [Client, Client]
+const token = async (client: Client) => {
   const res = await fetch(demo.issuer.tokenEndpoint, {
     method: 'POST',
     headers: {

@@ -1,6 +1,6 @@
 // Real proxies for the gate's tests: Debian's nginx and Caddy as this process's children, their configuration taken
 // verbatim from docs/gate.md (ports substituted), and the Python standard-library upstream of examples/polyglot.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
 import { freePort } from './ports.js'
-import { reapOnExit } from './reaper.js'
+import { startProcess, stopWith } from './processes.js'
 import { ROOT } from './services.js'
 
 /** Debian installs nginx in /usr/sbin, which is not on every user's PATH. NGINX_PATH / CADDY_PATH override. */
 const NGINX = process.env.NGINX_PATH ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx')
 const CADDY = process.env.CADDY_PATH ?? 'caddy'
 
-export interface Proxy {
+export interface ProxyProcess {
   readonly url: string
   readonly port: number
   output(): string
@@ -68,7 +68,10 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
   throw new Error(`nothing listens on ${port} after ${timeoutMs} ms:\n${output()}`)
 }
 
-/** Spawns a child whose output is kept, stopped (and its directory removed) by the test's teardown. */
+/**
+ * Starts a child in its own process group, output kept (and shown when the test fails), stopped — its directory
+ * removed — by the test's teardown; resolves once it listens on `port`.
+ */
 async function child(
   t: Test,
   command: string,
@@ -76,40 +79,28 @@ async function child(
   port: number,
   dir: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Proxy> {
-  const proc = reapOnExit(spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }))
-  let output = ''
-  proc.stdout?.on('data', (d) => {
-    output += d
-  })
-  proc.stderr?.on('data', (d) => {
-    output += d
-  })
+): Promise<ProxyProcess> {
+  const started = startProcess(command, args, { env })
   const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((resolve) => proc.once('exit', resolve))
-      proc.kill('SIGTERM')
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await started.stop()
     if (dir) await rm(dir, { recursive: true, force: true })
   }
-  t.teardown(stop)
+  const proxy = { url: `http://127.0.0.1:${port}`, port, output: started.output, stop }
+  stopWith(t, { [path.basename(command)]: proxy })
   try {
-    await waitForPort(port, proc, () => output)
+    await waitForPort(port, started.process, started.output)
   } catch (err) {
     await stop()
     throw new Error(`${command}: ${(err as Error).message}`)
   }
-  return { url: `http://127.0.0.1:${port}`, port, output: () => output, stop }
+  return proxy
 }
 
 /**
  * Debian's nginx with `config` (what goes inside `http {}`) in a private prefix directory, one process
  * (`master_process off`), stopped by the test's teardown.
  */
-export async function startNginx(t: Test, config: string, port: number): Promise<Proxy> {
+export async function startNginx(t: Test, config: string, port: number): Promise<ProxyProcess> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-nginx-'))
   // nginx running as root hands temporary files to its worker user: that user must reach the directory.
   await chmod(dir, 0o755)
@@ -132,7 +123,7 @@ export async function startNginx(t: Test, config: string, port: number): Promise
 }
 
 /** Debian's Caddy with a Caddyfile (its global block gets `admin off`), its state in a private directory. */
-export async function startCaddy(t: Test, caddyfile: string, port: number): Promise<Proxy> {
+export async function startCaddy(t: Test, caddyfile: string, port: number): Promise<ProxyProcess> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-caddy-'))
   const file = path.join(dir, 'Caddyfile')
   await writeFile(file, `{\n\tadmin off\n}\n\n${caddyfile}`)
@@ -152,7 +143,7 @@ export interface Seen {
   readonly identity: Record<string, string | null>
 }
 
-export interface Upstream extends Proxy {
+export interface Upstream extends ProxyProcess {
   /** Every request the upstream received so far. */
   seen(): Seen[]
 }

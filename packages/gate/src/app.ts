@@ -1,7 +1,7 @@
 // buildGate: the gate as a Fastify instance, configured but not listening — /verify (nginx, Traefik, Caddy),
 // /ext-authz/… (Envoy), health, readiness, metrics and RFC 9728 metadata.
 import { METHODS } from 'node:http'
-import { dpopNonces, type ReplayGuard, redisReplayGuard } from '@tollgate/shared'
+import { bearerErrorBody, dpopNonces, type ReplayGuard, redisReplayGuard } from '@tollgate/shared'
 import {
   protectedResourceMetadata,
   protectedResourceMetadataUrl,
@@ -180,7 +180,7 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
     return reply
       .code(decision.status)
       .header('www-authenticate', decision.challenges)
-      .send({ error: decision.error.error, error_description: decision.error.message })
+      .send(bearerErrorBody(decision.error))
   }
 
   const handler = (kind: 'verify' | 'ext-authz') => (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,6 +1,7 @@
 // The gate's policy (SPEC "Any service, any language: the gate"): what a request needs — audience, scopes, DPoP — or
 // that it is public, from the auth URL's parameters or from GATE_POLICY rules matched by host, path and method.
 // Like Ory Oathkeeper's and heimdall's rules, reduced to what Tollgate checks, and validated before the gate starts.
+import { echo } from '@tollgate/shared/service'
 
 /** What the gate requires of one request. */
 export interface Requirement {
@@ -310,10 +311,10 @@ export function requirementOfQuery(query: string, fallbackAudience: string): Req
   for (const name of params.keys()) {
     if (!PARAMETERS.has(name)) {
       throw new PolicyError(
-        `unknown parameter "${name}" in the auth URL (a proxy that appends the client's query? Caddy: uri /verify?)`,
+        `unknown parameter "${echo(name, 32)}" in the auth URL (a proxy that appends the client's query? Caddy: uri /verify?)`,
       )
     }
-    if (seen.has(name)) throw new PolicyError(`parameter "${name}" is repeated in the auth URL`)
+    if (seen.has(name)) throw new PolicyError(`parameter "${echo(name, 32)}" is repeated in the auth URL`)
     seen.add(name)
   }
   if (seen.size === 0) return undefined

@@ -1,6 +1,7 @@
 // `tollgate dev`: the test issuer as a process, for test suites in any language. The real server on the in-memory
 // store, with the clients, users, keys and lifetimes of a JSON file, and the test controls over HTTP (/_test/…).
 import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { type ConfigError, env as parse } from '@tollgate/shared/service'
 import type { Command } from 'commander'
 import { readJsonFile } from '../bootstrap.js'
 import type { ClientInput } from '../clients/client.js'
@@ -67,6 +68,12 @@ export function devCommand(program: Command): void {
         return { ...client, client_secret: generateSecret() }
       })
       let issuer: TestIssuer
+      let logLevel: string
+      try {
+        logLevel = parse.oneOf(process.env, 'LOG_LEVEL', parse.LOG_LEVELS, 'warn')
+      } catch (err) {
+        throw new CliError((err as ConfigError).message)
+      }
       try {
         issuer = await createTestIssuer({
           port,
@@ -81,7 +88,7 @@ export function devCommand(program: Command): void {
           clients,
           users: file.users ?? [],
           controls: { allowRemote: Boolean(options.allowRemoteControls) },
-          logLevel: process.env.LOG_LEVEL ?? 'warn',
+          logLevel,
         })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code

@@ -8,7 +8,6 @@ import {
   generateKeyJwk,
   KEY_FILE,
   type KeyInfo,
-  type KeyState,
   KeystoreError,
   type KeyTimes,
   type PublicJwk,

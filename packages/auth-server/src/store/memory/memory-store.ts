@@ -9,7 +9,6 @@ import {
   normalizeUsername,
   type RateCount,
   type RedeemResult,
-  type RefreshedSession,
   type RefreshTokenInfo,
   type RevocationEntry,
   type RevocationRecord,
