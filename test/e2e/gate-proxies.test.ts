@@ -121,7 +121,9 @@ t.test('Traefik ForwardAuth: refusals are what Traefik hands the client (status,
   const missing = await raw(traefik('GET', '/orders', []))
   t.equal(missing.status, 401)
   t.equal(missing.header('www-authenticate').length, 2, 'Bearer and the DPoP offer')
-  t.match(JSON.parse(missing.body), { error_description: 'no bearer token in the request' })
+  t.same(JSON.parse(missing.body), {
+    error_description: 'this resource needs an access token (Authorization: Bearer or DPoP)',
+  })
   const forbidden = await raw(traefik('DELETE', '/orders/7', [`Authorization: Bearer ${await token(READER)}`]))
   t.equal(forbidden.status, 403)
   t.match(forbidden.header('www-authenticate')[0], /insufficient_scope.*scope="notes:write"/)
