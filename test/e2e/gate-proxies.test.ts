@@ -221,6 +221,11 @@ t.test('whatever arrives on the socket, /verify and /ext-authz answer 200, 401 o
     const res = await raw(request)
     t.ok([200, 401, 403].includes(res.status), `${what}: ${res.status}`)
   }
+  const huge = await raw(http(['GET /verify HTTP/1.1', 'Host: x', `X-Big: ${'a'.repeat(70_000)}`]))
+  t.match(
+    huge.header('www-authenticate')[0],
+    /error="invalid_request", error_description="the request headers are too large"/,
+  )
   t.equal((await fetch(`${gate.url}/healthz`)).status, 200, 'and the gate lives on')
 })
 

@@ -3,8 +3,12 @@
 import { METHODS } from 'node:http'
 import { bearerErrorBody, dpopNonces, type ReplayGuard, redisReplayGuard } from '@tollgate/shared'
 import {
+  answerBody,
+  frameworkErrors,
   protectedResourceMetadata,
   protectedResourceMetadataUrl,
+  type RequestView,
+  requestErrorAnswer,
   serveProtectedResourceMetadata,
 } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -34,11 +38,31 @@ const plainJson = () => (data: unknown) => JSON.stringify(data)
 const plainText = () => (data: unknown) => String(data)
 const isDecisionPath = (url: string) => url.startsWith('/verify') || url.startsWith(`${EXT_AUTHZ_PREFIX}/`)
 
-/** A request Node could not even parse (a bad request line, headers over the limit): still a 401, never a 400. */
-const CLIENT_ERROR = Buffer.from(
-  'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\nCache-Control: no-store\r\n' +
-    'WWW-Authenticate: Bearer error="invalid_request", error_description="the gate could not read the request"\r\n\r\n',
-)
+/** Why Node could not even parse a request, in words. */
+const UNREADABLE: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: 'the request headers are too large',
+  HPE_URI_TOO_LONG: 'the request URL is too long',
+  ERR_HTTP_REQUEST_TIMEOUT: 'the request took too long to arrive',
+}
+
+/** A request Node could not parse (a bad request line, headers over the limit): still a 401, never a 400 or 431. */
+const unreadable = (description: string) =>
+  Buffer.from(
+    'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\nCache-Control: no-store\r\n' +
+      `WWW-Authenticate: Bearer error="invalid_request", error_description="${description}"\r\n\r\n`,
+  )
+
+/** A 401 for a request to /verify or /ext-authz the framework refused before the gate saw it. */
+function refuseMalformed(reply: FastifyReply, description: string): FastifyReply {
+  return reply
+    .code(401)
+    .header(
+      'www-authenticate',
+      `Bearer error="invalid_request", error_description="${description.replace(/["\\]/g, '')}"`,
+    )
+    .header('cache-control', 'no-store')
+    .send({ error: 'invalid_request', error_description: description })
+}
 
 async function redisClient(config: GateConfig, log: Logger): Promise<Redis | undefined> {
   if (config.redisUrl === undefined) return undefined
@@ -85,22 +109,15 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
     // A gate that is shutting down still answers what it can; a 503 would be a 500 at nginx.
     return503OnClosing: false,
     clientErrorHandler: (err, socket) => {
-      if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return
-      socket.end(CLIENT_ERROR)
+      const code = (err as NodeJS.ErrnoException).code ?? ''
+      if (code === 'ECONNRESET' || socket.destroyed || !socket.writable) return
+      socket.end(unreadable(UNREADABLE[code] ?? 'the gate could not read the request'))
     },
     frameworkErrors: (err, request, frameworkReply) => {
       const reply = frameworkReply as unknown as FastifyReply
-      if (isDecisionPath(request.url)) {
-        return reply
-          .code(401)
-          .header(
-            'www-authenticate',
-            'Bearer error="invalid_request", error_description="the request URL is malformed"',
-          )
-          .header('cache-control', 'no-store')
-          .send({ error: 'invalid_request', error_description: 'the request URL is malformed' })
-      }
-      return reply.code(400).send({ error: 'invalid_request', error_description: err.message })
+      const view = request as unknown as RequestView
+      if (!isDecisionPath(request.url)) return frameworkErrors(err, view, reply)
+      return refuseMalformed(reply, requestErrorAnswer(err, view)?.description ?? 'the request URL is malformed')
     },
   })
 
@@ -203,14 +220,10 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
   })
   for (const method of DECISION_METHODS) if (!app.supportedMethods.includes(method)) app.addHttpMethod(method)
   app.setErrorHandler((err, request, reply) => {
-    log.error({ err, reqId: request.id }, 'unhandled error')
-    if (isDecisionPath(request.url)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer error="temporarily_unavailable", error_description="internal error"')
-        .header('cache-control', 'no-store')
-        .send({ error: 'temporarily_unavailable', error_description: 'internal error' })
-    }
+    const answer = requestErrorAnswer(err, request as unknown as RequestView)
+    if (answer === undefined) log.error({ err, reqId: request.id }, 'unhandled error')
+    if (isDecisionPath(request.url)) return refuseMalformed(reply, answer?.description ?? 'the gate could not decide')
+    if (answer) return reply.code(answer.status).header('cache-control', 'no-store').send(answerBody(answer))
     return reply.code(500).send({ error: 'server_error', error_description: 'internal error' })
   })
   app.setNotFoundHandler((request, reply) =>
