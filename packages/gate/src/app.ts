@@ -178,24 +178,39 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
 
   const answer = (reply: FastifyReply, decision: Decision, started: number): FastifyReply => {
     const seconds = (performance.now() - started) / 1000
-    reply.header('cache-control', 'no-store')
-    if (decision.nonce !== undefined) reply.header('dpop-nonce', decision.nonce)
     if (decision.status === 200) {
       metrics.decision('allowed', decision.reason, seconds)
       const { identity } = decision
       // Every identity header, empty when it does not apply: a proxy that copies them overwrites the client's own.
+      // The hot path, so written straight to Node in one writeHead with a flat list (about a tenth of a decision's
+      // CPU less than Fastify's header handling).
+      const headers = [
+        'cache-control',
+        'no-store',
+        'x-auth-subject',
+        identity.subject,
+        'x-auth-client-id',
+        identity.clientId,
+        'x-auth-scope',
+        identity.scope,
+        'x-auth-session',
+        identity.session,
+        'x-auth-actor',
+        identity.actor,
+        'content-length',
+        '0',
+      ]
+      if (decision.nonce !== undefined) headers.push('dpop-nonce', decision.nonce)
+      reply.hijack()
+      reply.raw.writeHead(200, headers)
+      reply.raw.end()
       return reply
-        .code(200)
-        .header('x-auth-subject', identity.subject)
-        .header('x-auth-client-id', identity.clientId)
-        .header('x-auth-scope', identity.scope)
-        .header('x-auth-session', identity.session)
-        .header('x-auth-actor', identity.actor)
-        .send()
     }
     metrics.decision(decision.status === 403 ? 'forbidden' : 'refused', decision.reason, seconds)
+    if (decision.nonce !== undefined) reply.header('dpop-nonce', decision.nonce)
     return reply
       .code(decision.status)
+      .header('cache-control', 'no-store')
       .header('www-authenticate', decision.challenges)
       .send(bearerErrorBody(decision.error))
   }
