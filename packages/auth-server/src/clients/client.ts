@@ -27,6 +27,8 @@ export interface ClientInput {
   token_exchange?: { subject_audiences: string[]; audiences: string[] }
   /** OIDC RP-Initiated Logout: exact URIs `/oauth/logout` may redirect to. */
   post_logout_redirect_uris?: string[]
+  /** RFC 9126 §6: authorization requests only through the pushed authorization request endpoint. */
+  require_pushed_authorization_requests?: boolean
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -43,6 +45,7 @@ const FIELDS = new Set([
   'dpop_bound_access_tokens',
   'token_exchange',
   'post_logout_redirect_uris',
+  'require_pushed_authorization_requests',
 ])
 const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
@@ -139,6 +142,9 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
   const dpopBound = input.dpop_bound_access_tokens
   if (dpopBound !== undefined && typeof dpopBound !== 'boolean')
     throw where('dpop_bound_access_tokens must be true or false')
+  const requirePar = input.require_pushed_authorization_requests
+  if (requirePar !== undefined && typeof requirePar !== 'boolean')
+    throw where('require_pushed_authorization_requests must be true or false')
   const isPublic = input.public === true
   if (input.public !== undefined && typeof input.public !== 'boolean') throw where('public must be true or false')
   const grantTypes = stringArray(input.grant_types, 'grant_types')
@@ -192,5 +198,6 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
     ...(tokenExchange ? { tokenExchange } : {}),
     ...(postLogout.length > 0 ? { postLogoutRedirectUris: postLogout } : {}),
+    ...(requirePar ? { requirePushedAuthorizationRequests: true } : {}),
   }
 }

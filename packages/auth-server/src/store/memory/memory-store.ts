@@ -3,10 +3,14 @@ import { StoreUnavailableError } from '../../errors.js'
 import {
   type AuthorizationCode,
   type ClientRecord,
+  type DeviceAuthorization,
+  type DeviceDecision,
+  type DevicePoll,
   type FailurePolicy,
   type FailureState,
   type NewSession,
   normalizeUsername,
+  type PushedRequest,
   type RateCount,
   type RedeemResult,
   type RefreshTokenInfo,
@@ -19,6 +23,7 @@ import {
   UsernameTakenError,
   type UserRecord,
 } from '../types.js'
+import { MemoryAuthorizations } from './authorizations.js'
 import { MemoryRevocations } from './revocations.js'
 import { MemorySessions } from './sessions.js'
 
@@ -52,12 +57,14 @@ export class MemoryStore implements Store {
   readonly #codes = new Map<string, { code: AuthorizationCode; used: boolean; expiresAt: number }>()
   readonly #rates = new Map<string, { count: number; resetAt: number }>()
   readonly #proofIds = new Map<string, number>()
+  readonly #authorizations: MemoryAuthorizations
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
     this.#sessions = new MemorySessions((sub) => this.#users.get(sub), this.now)
     this.#revocations = new MemoryRevocations(this.now)
+    this.#authorizations = new MemoryAuthorizations(this.now)
     // Expired entries are also dropped when touched; the sweep only bounds memory.
     this.#sweeper = setInterval(() => this.#sweep(), 60_000)
     this.#sweeper.unref()
@@ -78,6 +85,7 @@ export class MemoryStore implements Store {
     this.#codes.clear()
     this.#rates.clear()
     this.#proofIds.clear()
+    this.#authorizations.reset()
   }
 
   /** The data lives and dies with this process: it can never come back empty under a running server. */
@@ -97,6 +105,7 @@ export class MemoryStore implements Store {
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
     for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
     for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
+    this.#authorizations.sweep(now)
   }
 
   /** The same contract as Redis: a write whose caller has stopped waiting is not applied. */
@@ -185,6 +194,32 @@ export class MemoryStore implements Store {
     const outcome = entry.used ? 'reused' : 'ok'
     entry.used = true
     return { outcome, code: clone(entry.code) }
+  }
+
+  async putPushedRequest(id: string, request: PushedRequest, expiresAt: number): Promise<void> {
+    await this.#authorizations.putPushedRequest(id, request, expiresAt)
+  }
+
+  async takePushedRequest(id: string, clientId: string, deadline?: number): Promise<PushedRequest | undefined> {
+    this.#checkDeadline(deadline)
+    return this.#authorizations.takePushedRequest(id, clientId)
+  }
+
+  createDeviceAuthorization(hash: string, authorization: DeviceAuthorization, keepUntil: number): Promise<boolean> {
+    return this.#authorizations.createDeviceAuthorization(hash, authorization, keepUntil)
+  }
+
+  deviceByUserCode(userCode: string): Promise<DeviceAuthorization | undefined> {
+    return this.#authorizations.deviceByUserCode(userCode)
+  }
+
+  decideDevice(userCode: string, decision: DeviceDecision): Promise<boolean> {
+    return this.#authorizations.decideDevice(userCode, decision)
+  }
+
+  async pollDevice(hash: string, clientId: string, now: number, deadline?: number): Promise<DevicePoll> {
+    this.#checkDeadline(deadline)
+    return this.#authorizations.pollDevice(hash, clientId, now)
   }
 
   async recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState> {
