@@ -165,6 +165,9 @@ try {
     if (results.nginxGate?.length && results.nginxPlain?.length) {
       log(`p50 the gate adds through nginx at 50 connections: ${addedP50(results).toFixed(3)} ms (goal ≤ 1 ms)`)
     }
+    // process.exit skips the finally below: stop the servers first, or every --only run leaves them running.
+    await stopAll()
+    await redis.stop()
     process.exit(0)
   }
 
