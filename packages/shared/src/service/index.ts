@@ -25,3 +25,4 @@ export {
   requestErrorAnswer,
 } from './request-errors.js'
 export { routeLatency } from './route-latency.js'
+export { startTracing, type Tracing, tracedRequests, tracingConfigured } from './tracing.js'
