@@ -18,7 +18,7 @@ const hexId = (id: unknown): string | undefined => {
   return /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex')
 }
 
-const valueOf = (v: Record<string, unknown> | undefined): unknown =>
+const attributeValue = (v: Record<string, unknown> | undefined): unknown =>
   v === undefined
     ? undefined
     : (v.stringValue ?? v.boolValue ?? (v.intValue === undefined ? undefined : Number(v.intValue)) ?? v.doubleValue)
@@ -48,12 +48,12 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         for (const rs of doc.resourceSpans ?? []) {
           const resourceAttrs = ((rs.resource as { attributes?: { key: string; value: Record<string, unknown> }[] })
             ?.attributes ?? []) as { key: string; value: Record<string, unknown> }[]
-          const service = String(valueOf(resourceAttrs.find((a) => a.key === 'service.name')?.value) ?? '')
+          const service = String(attributeValue(resourceAttrs.find((a) => a.key === 'service.name')?.value) ?? '')
           for (const ss of (rs.scopeSpans ?? []) as { spans?: Record<string, unknown>[] }[]) {
             for (const s of ss.spans ?? []) {
               const attributes: Record<string, unknown> = {}
               for (const a of (s.attributes ?? []) as { key: string; value: Record<string, unknown> }[]) {
-                attributes[a.key] = valueOf(a.value)
+                attributes[a.key] = attributeValue(a.value)
               }
               spans.push({
                 service,
