@@ -4,6 +4,7 @@ import { adminCommands } from './cli/admin.js'
 import { devCommand } from './cli/dev.js'
 import { gateCommand } from './cli/gate.js'
 import { keysCommands } from './cli/keys.js'
+import { loginCommand } from './cli/login.js'
 import { CliError, type Output, output } from './cli/output.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
@@ -25,6 +26,7 @@ adminCommands(program, context)
 keysCommands(program, context)
 devCommand(program)
 gateCommand(program)
+loginCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,5 +1,5 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
-import { createVerifier, dpopNonces, tollgate, type Verifier } from '@tollgate/shared'
+import { createVerifier, dpopNonces, tollgate, tracingState, type Verifier } from '@tollgate/shared'
 import {
   answerBody,
   clientErrorHandler,
@@ -14,6 +14,7 @@ import {
   requestErrorAnswer,
   routeLatency,
   serveProtectedResourceMetadata,
+  tracedRequests,
 } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
@@ -81,6 +82,8 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   })
   const metrics = new ApiMetrics()
   app.decorate('apiMetrics', metrics)
+  // A server span per request, continuing the caller's trace; only when this process traces (OTEL_EXPORTER_OTLP_*).
+  if (tracingState.enabled) await app.register(tracedRequests)
   const verifier =
     options.verifier ??
     createVerifier({

@@ -19,6 +19,7 @@ export {
   authContext,
   parseScope,
 } from './claims.js'
+export { type DeviceCodePrompt, type DeviceLoginOptions, type DeviceLoginTokens, deviceLogin } from './device-login.js'
 export { type DpopNonces, dpopNonces } from './dpop/nonce.js'
 export {
   accessTokenHash,
@@ -53,6 +54,7 @@ export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-p
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
 export type { RevocationStatus } from './revocation/follower.js'
 export { type ExchangeOptions, TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
+export { SpanKind, traceHeaders, tracingState, withSpan } from './tracing.js'
 export {
   createVerifier,
   RevocationLagError,

@@ -61,7 +61,7 @@ export function deviceConsentPage(input: DeviceConsentPageInput): string {
     ? input.scopes
         .map(
           (s) =>
-            `<li>${SCOPE_WORDS[s] ? `${escapeHtml(SCOPE_WORDS[s])} (<span class="code">${escapeHtml(s)}</span>)` : `<span class="code">${escapeHtml(s)}</span>`}</li>`,
+            `<li>${SCOPE_WORDS[s] ? `${escapeHtml(SCOPE_WORDS[s])} (<code>${escapeHtml(s)}</code>)` : `use <code>${escapeHtml(s)}</code>`}</li>`,
         )
         .join('\n')
     : '<li>sign in as you</li>'

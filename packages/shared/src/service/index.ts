@@ -34,3 +34,4 @@ export {
   serveProtectedResourceMetadata,
 } from './resource-metadata.js'
 export { routeLatency } from './route-latency.js'
+export { startTracing, type Tracing, tracedRequests, tracingConfigured } from './tracing.js'
