@@ -1,15 +1,25 @@
 // buildGate: the gate as a Fastify instance, configured but not listening — /verify (nginx, Traefik, Caddy),
 // /ext-authz/… (Envoy), health, readiness, metrics and RFC 9728 metadata.
 import { METHODS } from 'node:http'
-import { bearerErrorBody, dpopNonces, type ReplayGuard, redisReplayGuard } from '@tollgate/shared'
+import {
+  bearerErrorBody,
+  dpopNonces,
+  type ReplayGuard,
+  redisReplayGuard,
+  tracingState,
+  withSpan,
+} from '@tollgate/shared'
 import {
   answerBody,
   frameworkErrors,
+  METRICS_CHALLENGE,
+  metricsAuthorized,
   protectedResourceMetadata,
   protectedResourceMetadataUrl,
   type RequestView,
   requestErrorAnswer,
   serveProtectedResourceMetadata,
+  tracedRequests,
 } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
@@ -18,6 +28,13 @@ import type { GateConfig } from './config.js'
 import { type Decision, decider, EXT_AUTHZ_PREFIX } from './decide.js'
 import { GateMetrics } from './metrics.js'
 import { VerifierSet } from './verifiers.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gate's metrics (also served on METRICS_PORT when that is set). */
+    readonly gateMetrics: GateMetrics
+  }
+}
 
 export interface GateOptions {
   readonly config: GateConfig
@@ -122,6 +139,9 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
   })
 
   const metrics = new GateMetrics()
+  app.decorate('gateMetrics', metrics)
+  // A server span per request, continuing the proxy's traceparent; only when this process traces (OTEL_EXPORTER_OTLP_*).
+  if (tracingState.enabled) await app.register(tracedRequests)
   const redis = await redisClient(config, log)
   const replay = options.replay ?? (redis ? redisReplayGuard(redis, { prefix: config.redisPrefix }) : undefined)
   const now = options.now
@@ -217,12 +237,21 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
 
   const handler = (kind: 'verify' | 'ext-authz') => (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now()
-    const decision = decide(kind, {
+    const original = {
       peer: request.socket.remoteAddress,
       method: request.method,
       url: request.url,
       headers: request.headers,
-    })
+    }
+    if (tracingState.enabled) {
+      // A span for the decision, its outcome as attributes (never the token or the identity it names).
+      return withSpan('tollgate.gate.decide', { 'tollgate.gate.kind': kind }, async (span) => {
+        const decided = await decide(kind, original)
+        span?.setAttributes({ 'tollgate.gate.status': decided.status, 'tollgate.gate.reason': decided.reason })
+        return answer(reply, decided, started)
+      })
+    }
+    const decision = decide(kind, original)
     if (decision instanceof Promise) return decision.then((d) => answer(reply, d, started))
     return answer(reply, decision, started)
   }
@@ -313,12 +342,24 @@ export async function buildGate(options: GateOptions): Promise<FastifyInstance> 
         })
     },
   )
-  app.get('/metrics', { serializerCompiler: plainText }, async (_request, reply) =>
-    reply
-      .type(metrics.registry.contentType)
-      .header('cache-control', 'no-store')
-      .send(await metrics.registry.metrics()),
-  )
+  // /metrics: open, behind METRICS_TOKEN, or only on METRICS_PORT (main.ts serves it there).
+  const access = config.metrics
+  if (access.port === undefined) {
+    app.get('/metrics', { serializerCompiler: plainText }, async (request, reply) => {
+      if (!metricsAuthorized(request.headers.authorization, access.token)) {
+        return reply
+          .code(METRICS_CHALLENGE.status)
+          .headers(METRICS_CHALLENGE.headers)
+          .serializer(JSON.stringify)
+          .type('application/json')
+          .send(METRICS_CHALLENGE.body)
+      }
+      return reply
+        .type(metrics.registry.contentType)
+        .header('cache-control', 'no-store')
+        .send(await metrics.registry.metrics())
+    })
+  }
   if (resourceMetadata) {
     serveProtectedResourceMetadata(
       app,

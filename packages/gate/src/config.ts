@@ -1,6 +1,12 @@
 // The gate's configuration: the only reader of process.env (and of the GATE_POLICY file); validated and frozen.
 import { readFileSync } from 'node:fs'
-import { ConfigError, env as parse } from '@tollgate/shared/service'
+import {
+  ConfigError,
+  type MetricsAccess,
+  metricsAccess,
+  env as parse,
+  tracingConfigured,
+} from '@tollgate/shared/service'
 import { defaultPolicy, type Policy, PolicyError, parsePolicy } from './policy.js'
 import { type TrustedPeer, trustedPeers } from './trust.js'
 
@@ -30,6 +36,10 @@ export interface GateConfig {
   /** Where the policy came from (a file name, `inline`, or `none`). */
   readonly policySource: string
   readonly logLevel: string
+  /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
+  readonly metrics: MetricsAccess
+  /** OpenTelemetry traces over OTLP/HTTP: on when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) is set. */
+  readonly tracing: boolean
 }
 
 function nonceKeyOf(env: parse.Env): Buffer | undefined {
@@ -124,6 +134,8 @@ export function loadConfig(env: parse.Env = process.env): GateConfig {
     revocationMaxLag: integer(env, 'REVOCATION_MAX_LAG', 0, 0, 86_400, 'seconds') || undefined,
     ...policyOf(env, audience, dpop),
     logLevel: parse.oneOf(env, 'LOG_LEVEL', parse.LOG_LEVELS, 'info'),
+    metrics: metricsAccess(env),
+    tracing: tracingConfigured(env),
   })
 }
 

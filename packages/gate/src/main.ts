@@ -1,5 +1,6 @@
 // Runs the gate as a process: configuration from the environment, then listen; graceful shutdown on SIGTERM/SIGINT.
 // `node dist/server.bundle.js`, `pnpm --filter @tollgate/gate start` and `tollgate gate` all come here.
+import { serveMetrics, startTracing } from '@tollgate/shared/service'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildGate } from './app.js'
@@ -27,10 +28,15 @@ export async function runGate(env: Readonly<Record<string, string | undefined>> 
     level: config.logLevel,
     redact: { paths: ['req.headers.authorization', 'req.headers.dpop', 'req.headers.cookie'], censor: '[redacted]' },
   })
+  const tracing = config.tracing ? await startTracing({ serviceName: 'tollgate-gate' }) : undefined
   const app = await buildGate({ config, logger: log })
+  /** The separate metrics listener (METRICS_PORT), closed with the gate. */
+  let closeMetrics: (() => Promise<void>) | undefined
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     await app.close()
+    await closeMetrics?.()
+    await tracing?.shutdown()
   })
   await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
     const reason =
@@ -40,6 +46,23 @@ export async function runGate(env: Readonly<Record<string, string | undefined>> 
     process.stderr.write(`gate: ${reason}\n`)
     process.exit(1)
   })
+  const { metrics } = config
+  if (metrics.port !== undefined) {
+    const registry = app.gateMetrics.registry
+    try {
+      const server = await serveMetrics({ ...metrics, port: metrics.port }, async () => ({
+        contentType: registry.contentType,
+        body: await registry.metrics(),
+      }))
+      closeMetrics = () => new Promise((resolve) => server.close(() => resolve()))
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      process.stderr.write(
+        `gate: METRICS_PORT=${metrics.port}: ${code === 'EADDRINUSE' ? 'the port is already in use (set METRICS_PORT to another port)' : (err as Error).message}\n`,
+      )
+      process.exit(1)
+    }
+  }
   log.info(
     {
       url: `http://${config.host}:${config.port}`,

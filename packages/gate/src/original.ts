@@ -1,6 +1,7 @@
 // The original request a proxy asks about, read from the headers of its forward-auth contract: X-Forwarded-*
 // (Traefik, Caddy), X-Original-* (nginx), or the request line itself (Envoy's ext_authz with a path prefix).
 import type { IncomingHttpHeaders } from 'node:http'
+import { validHost } from '@tollgate/shared'
 import { badRequest } from './errors.js'
 
 /** The client's request, as the proxy received it. */
@@ -33,7 +34,6 @@ const HEADERS: Record<Field, string> = {
   uri: 'X-Forwarded-Uri, X-Original-URI or X-Original-URL',
 }
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-const BAD_HOST = /[\s/?#@\\,"<>^`{|}]/
 /** Origin-form: a path, then an optional query; visible ASCII only, no fragment. */
 const URI = /^\/[!"$-~]*$/
 const ABSOLUTE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^#]*)$/
@@ -130,7 +130,8 @@ function assemble(merged: Record<Field, string | undefined>): OriginalRequest {
   if (scheme !== 'http' && scheme !== 'https') {
     throw badRequest('original_request', 'the original scheme is neither http nor https')
   }
-  if (host.length > 255 || BAD_HOST.test(host)) throw badRequest('original_request', 'the original host is malformed')
+  // The one Host rule of every Tollgate service: a name, IPv4 or bracketed IPv6, and a port.
+  if (!validHost(host)) throw badRequest('original_request', 'the original host is malformed')
   if (!URI.test(uri)) throw badRequest('original_request', 'the original URI is malformed')
   const q = uri.indexOf('?')
   const path = q === -1 ? uri : uri.slice(0, q)

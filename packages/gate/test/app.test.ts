@@ -384,3 +384,16 @@ t.test('the shared replay store (REDIS_URL) unreachable: DPoP proofs refused, sa
   )
   t.match((await noRedis.inject({ url: '/readyz' })).json(), { status: 'not ready', replay_store: 'unreachable' })
 })
+
+t.test('issue 22: /metrics behind METRICS_TOKEN, or not on the gate port at all with METRICS_PORT', async (t) => {
+  const secret = 'gate-metrics-0123456789abcdef'
+  const guarded = await gate({ METRICS_TOKEN: secret })
+  const bare = await guarded.inject({ url: '/metrics' })
+  t.equal(bare.statusCode, 401)
+  t.equal(bare.headers['www-authenticate'], 'Bearer realm="metrics"')
+  const ok = await guarded.inject({ url: '/metrics', headers: { authorization: `Bearer ${secret}` } })
+  t.equal(ok.statusCode, 200)
+  t.match(ok.body, /tollgate_gate_decisions_total/)
+  const moved = await gate({ METRICS_PORT: '9465' })
+  t.equal((await moved.inject({ url: '/metrics' })).statusCode, 404)
+})

@@ -51,6 +51,7 @@ export {
   UseDpopNonceError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
+export { validHost } from './lib/host.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
 export type { RevocationStatus } from './revocation/follower.js'
 export { type ExchangeOptions, TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
