@@ -32,6 +32,8 @@ t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', a
     '`createTestIssuer()` after the first in a process (median of 20) < 50 ms',
     'Test issuer start',
     'verifying one ES256 signature costs',
+    "the gate's decision for a cached token ≥ 0.9× the resource API's `/v1/me`",
+    'p50 the gate adds through nginx at 50 connections ≤ 1 ms',
   ]) {
     t.match(stdout, goal, `reports: ${goal}`)
   }

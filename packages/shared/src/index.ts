@@ -19,7 +19,7 @@ export {
   type Versioned,
 } from './admin-client.js'
 export { bearerToken } from './bearer.js'
-export { bearerChallenge, bearerErrorBody, challenges } from './challenge.js'
+export { bearerChallenge, bearerErrorBody, type ChallengeOptions, challenges } from './challenge.js'
 export {
   type AccessTokenClaims,
   type ActorClaim,
@@ -60,9 +60,11 @@ export {
   UseDpopNonceError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
+export { validHost } from './lib/host.js'
 export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
 export type { RevocationStatus } from './revocation/follower.js'
 export { type ExchangeOptions, TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
+export { SpanKind, traceHeaders, tracingState, withSpan } from './tracing.js'
 export {
   createVerifier,
   RevocationLagError,
