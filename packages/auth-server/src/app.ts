@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { AuditLog } from './audit/log.js'
 import { ClientCache } from './clients/cache.js'
+import { consoleClient } from './clients/console-client.js'
 import { ClientOrigins } from './clients/origins.js'
 import { SecretHasher } from './clients/secrets.js'
 
@@ -26,6 +27,7 @@ import securityHeaders from './plugins/security-headers.js'
 import { Revoker } from './revocation/revoker.js'
 import { adminRoutes } from './routes/admin/index.js'
 import { authorizeRoutes } from './routes/authorize.js'
+import { consoleRoutes } from './routes/console.js'
 import { deviceRoutes } from './routes/device.js'
 import { healthRoutes } from './routes/health.js'
 import { jwksRoute } from './routes/jwks.js'
@@ -56,6 +58,8 @@ export interface AppOptions {
   readonly hooks?: AuthHooks
   /** Fastify logger option; defaults to JSON logs at config.logLevel. */
   readonly logger?: FastifyInstance['log'] | boolean
+  /** The console's built files (packages/console/dist); default: `console/` beside the server's own build. */
+  readonly consoleDir?: string
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
@@ -124,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
     seals: new Seals(options.secretKey, now),
     metrics,
-    clients: new ClientCache(store, now),
+    clients: new ClientCache(store, now, config.console ? [consoleClient(config.baseUrl, config.issuer)] : []),
     origins: new ClientOrigins(store),
     guard: new BruteForceGuard(store, config.login, now, metrics),
     hooks,
@@ -164,5 +168,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(manageSessionRoutes, { ctx })
   if (config.registration !== 'off') await app.register(registrationRoutes, { ctx })
   await app.register(adminRoutes, { ctx })
+  if (config.console) await app.register(consoleRoutes, { ctx, ...(options.consoleDir ? { dir: options.consoleDir } : {}) })
   return app
 }

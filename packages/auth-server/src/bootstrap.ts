@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { TollgateError } from '@tollgate/shared'
 import { type ClientInput, clientRecord } from './clients/client.js'
+import { CONSOLE_CLIENT_ID, reservedId } from './clients/console-client.js'
 import { generateSecret, type SecretHasher } from './clients/secrets.js'
 import { type Store, UsernameTakenError } from './store/types.js'
 import { type UserInput, userRecord } from './users/user.js'
@@ -26,6 +27,8 @@ export async function applyBootstrap(doc: BootstrapDocument, store: Store, hashe
   const clients = doc.clients ?? []
   const users = doc.users ?? []
   if (!Array.isArray(clients) || !Array.isArray(users)) throw new BootstrapError('"clients" and "users" must be arrays')
+  const reserved = clients.find((c) => c?.client_id === CONSOLE_CLIENT_ID)
+  if (reserved) throw new BootstrapError(reservedId().message)
   const records = clients.map((c) => clientRecord(c, hasher, now))
   for (const record of records) {
     const existing = await store.getClient(record.clientId)

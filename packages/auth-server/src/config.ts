@@ -88,6 +88,8 @@ export interface Config {
   readonly metricsClientLabels: boolean
   /** BANNER_FORMAT: the demo banner as text (default) or as one JSON line `{"tollgate_banner": …}` for a supervisor. */
   readonly bannerFormat: 'text' | 'json'
+  /** CONSOLE: the operators' web console at /console and its built-in client `tollgate-console` (on by default). */
+  readonly console: boolean
 }
 
 type Env = parse.Env
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     devicePollInterval: integer(env, 'DEVICE_POLL_INTERVAL', 5, 1, 60),
     requirePar: boolean(env, 'REQUIRE_PAR', false),
     metricsClientLabels: boolean(env, 'METRICS_CLIENT_LABELS', false),
+    console: parse.oneOf(env, 'CONSOLE', ['on', 'off'], 'on') === 'on',
   })
 }
 

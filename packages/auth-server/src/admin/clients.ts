@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import type { AuditContext, AuditEventType } from '../audit/event.js'
 import { type ClientInput, ClientValidationError, clientRecord } from '../clients/client.js'
+import { CONSOLE_CLIENT_ID, reservedId } from '../clients/console-client.js'
 import { generateSecret } from '../clients/secrets.js'
 // The store's encoding of a client is its definition in the bootstrap file's names (and nothing Redis-specific).
 import { encodeClient } from '../store/redis/codec.js'
@@ -157,6 +158,7 @@ export async function createClient(
   extra: { readonly type?: AuditEventType; readonly registrationTokenHash?: string } = {},
 ): Promise<ClientWrite> {
   const given = body.client_id === undefined ? { ...body, client_id: newClientId() } : body
+  if (given.client_id === CONSOLE_CLIENT_ID) throw reservedId()
   const made = recordOf(deps, given, extra.registrationTokenHash ? extra : {})
   await check?.(made.record)
   await write(deps, extra.type ?? 'client.created', by, made.record, 'absent', {

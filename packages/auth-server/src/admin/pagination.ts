@@ -12,7 +12,11 @@ export interface Page<T> {
 
 const encode = (key: string) => Buffer.from(key, 'utf8').toString('base64url')
 
-function decode(cursor: string): string {
+/** The cursor of the page after the item with this key (for lists that page by hand). */
+export const cursorAfter = encode
+
+/** The key a cursor of this API names; a cursor it never gave is 400 `invalid_request`. */
+export function decode(cursor: string): string {
   if (!/^[A-Za-z0-9_-]{1,700}$/.test(cursor)) throw new InvalidRequest('the cursor is not one this API gave')
   return Buffer.from(cursor, 'base64url').toString('utf8')
 }

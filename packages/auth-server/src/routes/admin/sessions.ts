@@ -1,12 +1,13 @@
-// /admin/v1/users/{sub}/sessions (list, end all) and /admin/v1/sessions/{id} (end one): each end is published at
-// once, so the session's access tokens are refused at every verifier within a second.
+// /admin/v1/users/{sub}/sessions (list, end all), /admin/v1/sessions (every live session) and /admin/v1/sessions/{id}
+// (end one): each end is published at once, so the session's access tokens are refused at every verifier within a
+// second.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { endSessionById, endUserSessions, sessionJson } from '../../admin/sessions.js'
+import { endSessionById, endUserSessions, listLiveSessions, sessionJson } from '../../admin/sessions.js'
 import type { ServerContext } from '../../context.js'
 import { NotFound } from '../../errors.js'
 import { adminCaller } from './auth.js'
 import { page } from './reply.js'
-import { errorResponses, pageOf, sessionSchema } from './schemas.js'
+import { errorResponses, pageOf, pageQuery, sessionSchema } from './schemas.js'
 
 const tags = ['admin: sessions']
 const security: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }]
@@ -58,6 +59,33 @@ export const sessionRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (
       const admin = await caller(request)
       const { sub } = await user(request)
       return reply.send({ ended: await endUserSessions(ctx, sub, admin.by) })
+    },
+  )
+
+  app.get(
+    '/sessions',
+    {
+      schema: {
+        summary:
+          'Every live session, user by user (whole users per page; a page looks at 500 users at most and may come ' +
+          'back short with a next_cursor: keep following it)',
+        tags,
+        security,
+        querystring: pageQuery,
+        response: {
+          200: pageOf({
+            ...sessionSchema,
+            properties: { ...sessionSchema.properties, sub: { type: 'string' }, username: { type: 'string' } },
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      await caller(request)
+      const { cursor, limit } = request.query as { cursor?: string; limit: number }
+      const { items, next } = await listLiveSessions(ctx, cursor, limit)
+      return page(reply, request, items, next)
     },
   )
 
