@@ -97,6 +97,7 @@ export async function render(focus = true): Promise<void> {
     title,
     go: (path, options) => navigate(page(path), options),
   }
+  root.setAttribute('aria-busy', 'true')
   try {
     await found.route.render(view)
   } catch (err) {
@@ -106,6 +107,8 @@ export async function render(focus = true): Promise<void> {
       return
     }
     root.append(alertBox(describe(err)))
+  } finally {
+    if (current === controller) root.removeAttribute('aria-busy')
   }
 }
 

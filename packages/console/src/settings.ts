@@ -25,3 +25,6 @@ export const endpoint = (path: string): string => `${readSettings().issuer}${pat
 
 /** A page of the console: `page('clients/abc')` → `/console/clients/abc`. */
 export const page = (path = ''): string => `${readSettings().base}/${path}`
+
+/** A console page's full URL, on the issuer's origin (the client's registered redirect and logout URIs). */
+export const pageUrl = (path = ''): string => new URL(page(path), readSettings().issuer).href

@@ -2,7 +2,7 @@
 // built-in public client, asking for tokens addressed to the auth server itself (`resource` = the issuer, RFC 8707)
 // with the admin scope. The access token lives in memory; the refresh token, bound to this browser's non-extractable
 // key and so useless anywhere else, in this tab's sessionStorage. One refresh in flight at a time.
-import { endpoint, page, readSettings } from '../settings.js'
+import { endpoint, page, pageUrl, readSettings } from '../settings.js'
 import { b64url, fetchWithProof, thumbprint } from './dpop.js'
 
 const SESSION = 'tollgate-console:session'
@@ -74,7 +74,7 @@ export async function signIn(returnTo: string): Promise<void> {
   url.search = new URLSearchParams({
     response_type: 'code',
     client_id: clientId,
-    redirect_uri: page('callback'),
+    redirect_uri: pageUrl('callback'),
     scope: SCOPE,
     resource: issuer,
     state,
@@ -110,7 +110,7 @@ export async function finishSignIn(params: URLSearchParams): Promise<string> {
       grant_type: 'authorization_code',
       client_id: clientId,
       code: params.get('code') ?? '',
-      redirect_uri: page('callback'),
+      redirect_uri: pageUrl('callback'),
       code_verifier: pending.verifier,
     }),
   })
@@ -192,7 +192,7 @@ export function signOut(): void {
   const state = random()
   sessionStorage.setItem(SIGN_OUT, state)
   const url = new URL(endpoint('/oauth/logout'))
-  url.search = new URLSearchParams({ id_token_hint: session.id_token, post_logout_redirect_uri: page(''), state }).toString()
+  url.search = new URLSearchParams({ id_token_hint: session.id_token, post_logout_redirect_uri: pageUrl(''), state }).toString()
   location.assign(url.href)
 }
 
