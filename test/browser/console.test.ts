@@ -70,8 +70,6 @@ async function go(page: Page, label: string): Promise<void> {
   await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'))
 }
 
-const rowWith = (page: Page, text: string) => page.locator('tr', { hasText: text })
-
 t.test('the page: the console’s own scripts only, assets cached, no inline code', async (t) => {
   const res = await fetch(CONSOLE)
   t.equal(res.status, 200)
@@ -157,7 +155,10 @@ t.test('a non-administrator cannot open the console’s data', async (t) => {
   t.equal(body.scope.includes('tollgate:admin'), false)
   const url = `${issuer}/admin/v1/clients`
   const refused = await fetch(url, {
-    headers: { authorization: `DPoP ${body.access_token}`, dpop: key.proof('GET', url, { accessToken: body.access_token }) },
+    headers: {
+      authorization: `DPoP ${body.access_token}`,
+      dpop: key.proof('GET', url, { accessToken: body.access_token }),
+    },
   })
   t.equal(refused.status, 403, 'the admin API refuses his token')
 })
@@ -179,37 +180,45 @@ t.test('an administrator signs in, in two tabs: one to act, one following the au
 const seenLive = (type: string, target?: string) =>
   audit.page.waitForFunction(
     ([type, target]) =>
-      [...document.querySelectorAll(`tr.new[data-event="${type}"]`)].some((row) => !target || row.textContent?.includes(target as string)),
+      [...document.querySelectorAll(`tr.new[data-event="${type}"]`)].some(
+        (row) => !target || row.textContent?.includes(target as string),
+      ),
     [type, target],
     { timeout: 10_000 },
   )
 
 let secret = ''
-t.test('an administrator creates a client; its secret works at the token endpoint; it shows live in the audit log', async (t) => {
-  await go(tab, 'Clients')
-  await tab.click('text=New client')
-  await tab.waitForSelector('form.editor')
-  await tab.fill('[data-field=client_id] input', 'console-made')
-  await tab.fill('[data-field=name] input', 'Made in the console')
-  await tab.check('[data-field=grant_types] input[value=client_credentials]')
-  await tab.fill('[data-field=scopes] textarea', 'notes:read')
-  // A mistake first: the API's message appears next to the field it names.
-  await tab.fill('[data-field=audiences] textarea', 'not-a-uri')
-  await tab.click('button:text("Create client")')
-  await tab.waitForSelector('[data-field=audiences] .field-error:not([hidden])')
-  t.match(await tab.locator('[data-field=audiences] .field-error').innerText(), /audiences: "not-a-uri" is not an absolute URI/)
-  t.equal(await tab.locator('[data-field=audiences] textarea').getAttribute('aria-invalid'), 'true')
-  await tab.fill('[data-field=audiences] textarea', audience)
-  await tab.click('button:text("Create client")')
-  await tab.waitForSelector('[data-testid=secret]')
-  secret = await tab.locator('[data-testid=secret]').innerText()
-  t.match(secret, /^\S{32,}$/)
-  const token = await tokenRequest(tokenUrl, { grant_type: 'client_credentials' }, { id: 'console-made', secret })
-  t.equal(token.status, 200, 'the secret works')
-  t.equal(token.body.scope, 'notes:read')
-  await seenLive('client.created', 'console-made')
-  t.pass('client.created arrived live')
-})
+t.test(
+  'an administrator creates a client; its secret works at the token endpoint; it shows live in the audit log',
+  async (t) => {
+    await go(tab, 'Clients')
+    await tab.click('text=New client')
+    await tab.waitForSelector('form.editor')
+    await tab.fill('[data-field=client_id] input', 'console-made')
+    await tab.fill('[data-field=name] input', 'Made in the console')
+    await tab.check('[data-field=grant_types] input[value=client_credentials]')
+    await tab.fill('[data-field=scopes] textarea', 'notes:read')
+    // A mistake first: the API's message appears next to the field it names.
+    await tab.fill('[data-field=audiences] textarea', 'not-a-uri')
+    await tab.click('button:text("Create client")')
+    await tab.waitForSelector('[data-field=audiences] .field-error:not([hidden])')
+    t.match(
+      await tab.locator('[data-field=audiences] .field-error').innerText(),
+      /audiences: "not-a-uri" is not an absolute URI/,
+    )
+    t.equal(await tab.locator('[data-field=audiences] textarea').getAttribute('aria-invalid'), 'true')
+    await tab.fill('[data-field=audiences] textarea', audience)
+    await tab.click('button:text("Create client")')
+    await tab.waitForSelector('[data-testid=secret]')
+    secret = await tab.locator('[data-testid=secret]').innerText()
+    t.match(secret, /^\S{32,}$/)
+    const token = await tokenRequest(tokenUrl, { grant_type: 'client_credentials' }, { id: 'console-made', secret })
+    t.equal(token.status, 200, 'the secret works')
+    t.equal(token.body.scope, 'notes:read')
+    await seenLive('client.created', 'console-made')
+    t.pass('client.created arrived live')
+  },
+)
 
 t.test('edits it; the change shows live', async (t) => {
   await tab.click('a:text("Continue to console-made")')
@@ -277,7 +286,9 @@ t.test('rotates a key and sees its state change: next, then active while the old
   t.equal(before.length, 1)
   await section.locator('button:text("Rotate the RS256 key")').click()
   await tab.click('dialog[open] button:text("Rotate RS256 key")')
-  await tab.waitForFunction(() => document.querySelector('[data-testid=keys-status]')?.textContent?.startsWith('New RS256 key'))
+  await tab.waitForFunction(() =>
+    document.querySelector('[data-testid=keys-status]')?.textContent?.startsWith('New RS256 key'),
+  )
   await tab.waitForSelector('[data-testid=keys-RS256] .state-pending')
   const added = (await section.locator('tr:has(.state-pending) [data-kid]').innerText()).trim()
   t.not(added, before[0])
@@ -288,12 +299,18 @@ t.test('rotates a key and sees its state change: next, then active while the old
     added,
     { timeout: (KEY_PUBLISH_DELAY + 5) * 1000 },
   )
-  t.equal((await section.locator('tr:has(.state-verifying) [data-kid]').innerText()).trim(), before[0], 'the old key retires')
+  t.equal(
+    (await section.locator('tr:has(.state-verifying) [data-kid]').innerText()).trim(),
+    before[0],
+    'the old key retires',
+  )
   await seenLive('key.rotated', added)
 })
 
 t.test('every action came live to the audit tab, and neither tab had an error', async (t) => {
-  const live = await audit.page.locator('tr.new').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.event))
+  const live = await audit.page
+    .locator('tr.new')
+    .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.event))
   for (const type of ['client.created', 'client.updated', 'client.secret_rotated', 'session.revoked', 'key.rotated']) {
     t.ok(live.includes(type), type)
   }
@@ -309,9 +326,13 @@ t.test('two tabs editing one client: the second save is a conflict, not a lost u
   await other.page.waitForSelector('[data-field=name] input')
   await other.page.fill('[data-field=name] input', 'Renamed in tab two')
   await other.page.click('button:text("Save changes")')
-  await other.page.waitForFunction(() => document.querySelector('[data-testid=save-status]')?.textContent?.startsWith('Saved'))
+  await other.page.waitForFunction(() =>
+    document.querySelector('[data-testid=save-status]')?.textContent?.startsWith('Saved'),
+  )
   await tab.fill('[data-field=scopes] textarea', 'notes:read')
-  const answer = tab.waitForResponse((r) => r.url().endsWith('/admin/v1/clients/console-made') && r.request().method() === 'PATCH')
+  const answer = tab.waitForResponse(
+    (r) => r.url().endsWith('/admin/v1/clients/console-made') && r.request().method() === 'PATCH',
+  )
   await tab.click('button:text("Save changes")')
   t.equal((await answer).status(), 412)
   await tab.waitForSelector('[data-testid=conflict]')
@@ -321,7 +342,10 @@ t.test('two tabs editing one client: the second save is a conflict, not a lost u
   const token = await tokenRequest(tokenUrl, { grant_type: 'client_credentials' }, { id: 'console-made', secret })
   t.equal(token.body.scope, 'notes:read notes:write', 'the stale edit changed nothing')
   await tab.click('button:text("Load the latest version")')
-  await tab.waitForFunction(() => (document.querySelector('[data-field=name] input') as HTMLInputElement | null)?.value === 'Renamed in tab two')
+  await tab.waitForFunction(
+    () =>
+      (document.querySelector('[data-field=name] input') as HTMLInputElement | null)?.value === 'Renamed in tab two',
+  )
   t.pass('the latest version shows the other tab’s change')
   t.same(other.problems, [])
   await other.page.close()
@@ -383,11 +407,18 @@ t.test('keyboard only: the main pages, a client, a dialog and back', async (t) =
   await page.waitForSelector('dialog[open]')
   await page.keyboard.press('Escape')
   await page.waitForSelector('dialog', { state: 'detached' })
-  t.equal(await page.evaluate(() => document.activeElement?.id), 'rotate-secret', 'Escape cancels; the focus comes back')
+  t.equal(
+    await page.evaluate(() => document.activeElement?.id),
+    'rotate-secret',
+    'Escape cancels; the focus comes back',
+  )
   await tabTo(t, page, 'the name field', '[data-field=name] input')
+  await page.keyboard.press('End')
   await page.keyboard.type(' (keyboard)')
   await page.keyboard.press('Enter')
-  await page.waitForFunction(() => document.querySelector('[data-testid=save-status]')?.textContent?.startsWith('Saved'))
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid=save-status]')?.textContent?.startsWith('Saved'),
+  )
   t.pass('saved from the keyboard')
 })
 
@@ -414,7 +445,13 @@ t.test('axe-core finds no serious or critical problem on any page', async (t) =>
     await settled(page, path)
     await page.evaluate(AXE)
     const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe
+      const axe = (
+        window as unknown as {
+          axe: {
+            run(ctx: Document): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>
+          }
+        }
+      ).axe
       const result = await axe.run(document)
       return result.violations
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -439,9 +476,13 @@ for (const width of [1280, 390]) {
           .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className}`)
         return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide }
       })
-      t.ok(measured.scrollWidth <= width && measured.scrollWidth <= measured.clientWidth, `${name}: ${measured.scrollWidth} px wide`, {
-        wide: measured.wide,
-      })
+      t.ok(
+        measured.scrollWidth <= width && measured.scrollWidth <= measured.clientWidth,
+        `${name}: ${measured.scrollWidth} px wide`,
+        {
+          wide: measured.wide,
+        },
+      )
       await page.screenshot({ path: path_(`console-${name}-${width}.png`), fullPage: true })
     }
     t.same(problems, [], 'no console errors')

@@ -168,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(manageSessionRoutes, { ctx })
   if (config.registration !== 'off') await app.register(registrationRoutes, { ctx })
   await app.register(adminRoutes, { ctx })
-  if (config.console) await app.register(consoleRoutes, { ctx, ...(options.consoleDir ? { dir: options.consoleDir } : {}) })
+  if (config.console)
+    await app.register(consoleRoutes, { ctx, ...(options.consoleDir ? { dir: options.consoleDir } : {}) })
   return app
 }

@@ -68,17 +68,17 @@ export async function call<T>(
   const body = text ? (JSON.parse(text) as unknown) : undefined
   if (!res.ok) {
     const error = (body ?? {}) as { error?: string; error_description?: string }
-    throw new ApiError(res.status, error.error ?? 'error', error.error_description ?? `the server answered ${res.status}`)
+    throw new ApiError(
+      res.status,
+      error.error ?? 'error',
+      error.error_description ?? `the server answered ${res.status}`,
+    )
   }
   return { status: res.status, body: body as T, etag: res.headers.get('etag') }
 }
 
 /** Every item of a list, following `next_cursor` for at most `pages` pages; `more` when it stopped early. */
-export async function collect<T>(
-  path: string,
-  query: Query = {},
-  pages = 5,
-): Promise<{ items: T[]; more: boolean }> {
+export async function collect<T>(path: string, query: Query = {}, pages = 5): Promise<{ items: T[]; more: boolean }> {
   const items: T[] = []
   let cursor: string | undefined
   for (let i = 0; i < pages; i++) {

@@ -1,7 +1,7 @@
 // Following the audit log live: the SSE stream read with `fetch`, because it needs the Authorization header (and a
 // DPoP proof) that EventSource cannot send. It resumes after the last event seen (Last-Event-ID) whenever the stream
 // ends — the server ends it when the access token expires — so nothing is lost and nothing comes twice.
-import { adminUrl, type AuditEvent } from './api.js'
+import { type AuditEvent, adminUrl } from './api.js'
 import { authorizedFetch } from './auth/session.js'
 
 export interface FollowOptions {

@@ -81,7 +81,9 @@ export async function render(focus = true): Promise<void> {
   }
   if (!found) {
     title('Page not found')
-    root.append(h('p', null, 'There is no such page in the console. ', h('a', { href: page('') }, 'Go to the overview'), '.'))
+    root.append(
+      h('p', null, 'There is no such page in the console. ', h('a', { href: page('') }, 'Go to the overview'), '.'),
+    )
     markNav('')
     if (focus) heading.focus()
     return
@@ -125,12 +127,23 @@ export function startRouter(table: readonly Route[], signedOut: () => void): voi
   onSignedOut = signedOut
   const { base } = readSettings()
   document.addEventListener('click', (event) => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
       return
     const a = (event.target as Element | null)?.closest('a')
     if (!a || a.target || a.hasAttribute('download')) return
     const url = new URL(a.href, location.href)
-    if (url.origin !== location.origin || !url.pathname.startsWith(`${base}/`) || a.getAttribute('href')?.startsWith('#'))
+    if (
+      url.origin !== location.origin ||
+      !url.pathname.startsWith(`${base}/`) ||
+      a.getAttribute('href')?.startsWith('#')
+    )
       return
     event.preventDefault()
     navigate(url.pathname + url.search)

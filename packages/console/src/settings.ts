@@ -15,7 +15,8 @@ export function readSettings(): Settings {
   if (settings) return settings
   const raw = document.querySelector('meta[name="tollgate-console"]')?.getAttribute('content') ?? '{}'
   const parsed = JSON.parse(raw) as Partial<Settings>
-  if (!parsed.issuer || !parsed.clientId || parsed.base === undefined) throw new Error('the page has no console settings')
+  if (!parsed.issuer || !parsed.clientId || parsed.base === undefined)
+    throw new Error('the page has no console settings')
   settings = { issuer: parsed.issuer.replace(/\/+$/, ''), clientId: parsed.clientId, base: parsed.base }
   return settings
 }

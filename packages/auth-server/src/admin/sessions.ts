@@ -81,12 +81,14 @@ export async function listLiveSessions(
   let scanned = 0
   const now = deps.now()
   while (scanned < users.length && scanned < SESSION_SCAN_USERS && items.length < limit) {
+    // A few users' sessions at a time; the page ends with the user whose sessions reach the limit.
     const batch = users.slice(scanned, Math.min(scanned + BATCH, SESSION_SCAN_USERS))
     const lists = await Promise.all(batch.map(({ user }) => deps.store.listSessions(user.sub, now)))
-    batch.forEach(({ user }, i) => {
+    for (const [i, { user }] of batch.entries()) {
       for (const s of lists[i] ?? []) items.push({ ...sessionJson(s), sub: user.sub, username: user.username })
-    })
-    scanned += batch.length
+      scanned++
+      if (items.length >= limit) break
+    }
   }
   const last = users[scanned - 1]
   return { items, next: scanned < users.length && last ? cursorAfter(last.key) : undefined }

@@ -89,10 +89,12 @@ export async function fetchWithProof(url: string, init: RequestInit = {}, token?
     if (attempt === 0 && fresh && (res.status === 400 || res.status === 401)) {
       const challenge = res.headers.get('www-authenticate') ?? ''
       const body =
-        res.status === 400 ? ((await res
-          .clone()
-          .json()
-          .catch(() => ({}))) as { error?: string }) : {}
+        res.status === 400
+          ? ((await res
+              .clone()
+              .json()
+              .catch(() => ({}))) as { error?: string })
+          : {}
       if (body.error === 'use_dpop_nonce' || challenge.includes('use_dpop_nonce')) continue
     }
     return res

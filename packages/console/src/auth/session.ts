@@ -60,7 +60,8 @@ export const currentIdentity = (): Identity | null => identity
 /** Whether this tab has a session to resume (so a first visit makes no request that must fail). */
 export const mayResume = (): boolean => saved() !== null
 /** Whether the signed-in user holds an admin scope: only administrators get one (the `admin` role). */
-export const isAdministrator = (): boolean => scope.some((s) => s === 'tollgate:admin' || s.startsWith('tollgate:admin:'))
+export const isAdministrator = (): boolean =>
+  scope.some((s) => s === 'tollgate:admin' || s.startsWith('tollgate:admin:'))
 
 /** Off to the sign-in page; back at /console/callback, then to `returnTo`. */
 export async function signIn(returnTo: string): Promise<void> {
@@ -192,7 +193,11 @@ export function signOut(): void {
   const state = random()
   sessionStorage.setItem(SIGN_OUT, state)
   const url = new URL(endpoint('/oauth/logout'))
-  url.search = new URLSearchParams({ id_token_hint: session.id_token, post_logout_redirect_uri: pageUrl(''), state }).toString()
+  url.search = new URLSearchParams({
+    id_token_hint: session.id_token,
+    post_logout_redirect_uri: pageUrl(''),
+    state,
+  }).toString()
   location.assign(url.href)
 }
 

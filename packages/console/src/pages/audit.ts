@@ -10,8 +10,25 @@ import { EVENT_COLUMNS, EVENT_TYPES, eventRow } from './common.js'
 
 function field(label: string, name: string, value: string, props: Record<string, string> = {}, help?: string) {
   const id = uid(`audit-${name}`)
-  const el = h('input', { id, name, value, autocomplete: 'off', spellcheck: 'false', ...props, ...(help ? { 'aria-describedby': `${id}-help` } : {}) })
-  return { el, wrap: h('div', { class: 'field' }, h('label', { for: id }, label), el, help ? h('p', { id: `${id}-help`, class: 'help' }, help) : null) }
+  const el = h('input', {
+    id,
+    name,
+    value,
+    autocomplete: 'off',
+    spellcheck: 'false',
+    ...props,
+    ...(help ? { 'aria-describedby': `${id}-help` } : {}),
+  })
+  return {
+    el,
+    wrap: h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, label),
+      el,
+      help ? h('p', { id: `${id}-help`, class: 'help' }, help) : null,
+    ),
+  }
 }
 
 /** `2025-01-31T12:00` (a datetime-local, the reader's time zone) as RFC 3339. */
@@ -29,9 +46,25 @@ export const auditRoute: Route = {
   title: 'Audit log',
   async render(view) {
     const q = view.query
-    const types = h('datalist', { id: 'event-types' }, EVENT_TYPES.map((t) => h('option', { value: t })))
-    const type = field('Event type', 'type', q.get('type') ?? '', { list: 'event-types' }, 'Comma-separated; client.* for every client event.')
-    const actor = field('Actor', 'actor', q.get('actor') ?? '', {}, 'An id, a name, or a label such as client:ci-admin.')
+    const types = h(
+      'datalist',
+      { id: 'event-types' },
+      EVENT_TYPES.map((t) => h('option', { value: t })),
+    )
+    const type = field(
+      'Event type',
+      'type',
+      q.get('type') ?? '',
+      { list: 'event-types' },
+      'Comma-separated; client.* for every client event.',
+    )
+    const actor = field(
+      'Actor',
+      'actor',
+      q.get('actor') ?? '',
+      {},
+      'An id, a name, or a label such as client:ci-admin.',
+    )
     const target = field('Target', 'target', q.get('target') ?? '', {}, 'An id or a name.')
     const since = field('From', 'since', local(q.get('since')), { type: 'datetime-local' })
     const until = field('Until', 'until', local(q.get('until')), { type: 'datetime-local' })
@@ -110,7 +143,13 @@ export const auditRoute: Route = {
         newest = undefined
       }
       const { body } = await call<Page<AuditEvent>>('GET', '/audit-events', {
-        query: { ...filters(), since: iso(since.el.value), until: iso(until.el.value), limit: 50, cursor: cursor ?? undefined },
+        query: {
+          ...filters(),
+          since: iso(since.el.value),
+          until: iso(until.el.value),
+          limit: 50,
+          cursor: cursor ?? undefined,
+        },
         signal: view.signal,
       })
       if (reset) newest = body.items[0]?.id
@@ -122,9 +161,12 @@ export const auditRoute: Route = {
     const apply = async () => {
       problem.replaceChildren()
       const query = new URLSearchParams(
-        Object.entries({ ...filters(), since: iso(since.el.value), until: iso(until.el.value), live: live.checked ? '' : 'off' }).filter(
-          ([, v]) => v,
-        ),
+        Object.entries({
+          ...filters(),
+          since: iso(since.el.value),
+          until: iso(until.el.value),
+          live: live.checked ? '' : 'off',
+        }).filter(([, v]) => v),
       )
       history.replaceState(null, '', page(`audit${query.size ? `?${query}` : ''}`))
       stop()
@@ -136,8 +178,15 @@ export const auditRoute: Route = {
         problem.replaceChildren(alertBox(describe(err)))
       }
     }
-    more.addEventListener('click', () => void load(false).catch((err) => problem.replaceChildren(alertBox(describe(err)))))
-    live.addEventListener('change', () => (live.checked ? start() : (stop(), (liveState.textContent = 'Not following live.'))))
+    more.addEventListener(
+      'click',
+      () => void load(false).catch((err) => problem.replaceChildren(alertBox(describe(err)))),
+    )
+    live.addEventListener('change', () => {
+      if (live.checked) return start()
+      stop()
+      liveState.textContent = 'Not following live.'
+    })
 
     view.root.append(
       types,
@@ -176,7 +225,15 @@ export const auditRoute: Route = {
             'table',
             null,
             h('caption', { class: 'visually-hidden' }, 'Audit events, newest first'),
-            h('thead', null, h('tr', null, EVENT_COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                EVENT_COLUMNS.map((c) => h('th', { scope: 'col' }, c)),
+              ),
+            ),
             tbody,
           ),
         ),

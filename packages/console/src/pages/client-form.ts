@@ -145,7 +145,10 @@ function kindOf(value: unknown, schema?: SchemaProperty): Kind {
   const type = Array.isArray(schema?.type) ? schema?.type[0] : schema?.type
   if (schema?.enum) return 'select'
   if (type === 'boolean' || typeof value === 'boolean') return 'bool'
-  if ((type === 'array' && schema?.items?.type === 'string') || (Array.isArray(value) && value.every((v) => typeof v === 'string')))
+  if (
+    (type === 'array' && schema?.items?.type === 'string') ||
+    (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+  )
     return 'list'
   if (type === 'string' || typeof value === 'string') return 'text'
   return 'json'
@@ -227,7 +230,13 @@ function editor(field: Field, value: unknown, mode: 'create' | 'edit'): Editor {
       break
     }
     case 'list': {
-      const input = h('textarea', { id, rows: 3, spellcheck: 'false', autocapitalize: 'none', 'aria-describedby': describedBy })
+      const input = h('textarea', {
+        id,
+        rows: 3,
+        spellcheck: 'false',
+        autocapitalize: 'none',
+        'aria-describedby': describedBy,
+      })
       input.value = lines(value)
       el = wrap(input)
       focus = input
@@ -270,14 +279,23 @@ function editor(field: Field, value: unknown, mode: 'create' | 'edit'): Editor {
       const given = Array.isArray(value) ? (value as string[]) : []
       const all = [...new Set([...Object.keys(GRANTS), ...given])]
       const boxes = all.map((g) => {
-        const box = h('input', { type: 'checkbox', id: `${id}-${g.replace(/\W/g, '-')}`, value: g, checked: given.includes(g) })
+        const box = h('input', {
+          type: 'checkbox',
+          id: `${id}-${g.replace(/\W/g, '-')}`,
+          value: g,
+          checked: given.includes(g),
+        })
         return { g, box, el: h('div', { class: 'check' }, box, h('label', { for: box.id }, GRANTS[g] ?? g)) }
       })
       el = h(
         'fieldset',
         { class: 'field field-grants', dataset: { field: field.name }, 'aria-describedby': errorId },
         h('legend', null, field.label),
-        h('div', { class: 'checks' }, boxes.map((b) => b.el)),
+        h(
+          'div',
+          { class: 'checks' },
+          boxes.map((b) => b.el),
+        ),
         errorEl,
       )
       focus = boxes[0]?.box ?? el
@@ -344,7 +362,11 @@ function editor(field: Field, value: unknown, mode: 'create' | 'edit'): Editor {
         rows.append(entry.row)
         if (focusIt) iss.focus()
       }
-      const addButton = h('button', { type: 'button', class: 'secondary small', onclick: () => addRow('', '', true) }, 'Add an identity')
+      const addButton = h(
+        'button',
+        { type: 'button', class: 'secondary small', onclick: () => addRow('', '', true) },
+        'Add an identity',
+      )
       for (const i of (Array.isArray(value) ? value : []) as { issuer?: string; subject?: string }[]) {
         addRow(i.issuer ?? '', i.subject ?? '')
       }
@@ -415,13 +437,20 @@ export function clientForm(
     .map((f) => editor(f, client[f.name], mode))
   const byLength = [...editors].sort((a, b) => b.field.name.length - a.field.name.length)
   return {
-    el: h('div', { class: 'fields' }, editors.map((e) => e.el)),
+    el: h(
+      'div',
+      { class: 'fields' },
+      editors.map((e) => e.el),
+    ),
     read() {
       const out: Record<string, unknown> = {}
       for (const e of editors) {
         try {
           const value = e.read()
-          if (value !== undefined && !(e.field.kind === 'bool' && value === false && client[e.field.name] === undefined))
+          if (
+            value !== undefined &&
+            !(e.field.kind === 'bool' && value === false && client[e.field.name] === undefined)
+          )
             out[e.field.name] = value
         } catch (err) {
           if (err instanceof FieldError) {

@@ -12,7 +12,14 @@ const kind = (c: Client) => h('span', { class: 'pill' }, c.public ? 'public' : '
 
 async function list(view: View): Promise<void> {
   const q = view.query.get('q') ?? ''
-  const search = h('input', { type: 'search', id: 'client-search', name: 'q', value: q, autocomplete: 'off', spellcheck: 'false' })
+  const search = h('input', {
+    type: 'search',
+    id: 'client-search',
+    name: 'q',
+    value: q,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  })
   const results = h('div', { id: 'client-results', 'aria-live': 'polite' })
   let cursor: string | null = null
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show more')
@@ -23,7 +30,13 @@ async function list(view: View): Promise<void> {
         'Clients',
         ['Client', 'Type', 'Grants', 'Audiences'],
         rows.map((c) => [
-          h('a', { href: page(`clients/${enc(c.client_id)}`) }, c.name ? [c.name, h('span', { class: 'muted block mono' }, c.client_id)] : h('span', { class: 'mono' }, c.client_id)),
+          h(
+            'a',
+            { href: page(`clients/${enc(c.client_id)}`) },
+            c.name
+              ? [c.name, h('span', { class: 'muted block mono' }, c.client_id)]
+              : h('span', { class: 'mono' }, c.client_id),
+          ),
           kind(c),
           c.grant_types.join(', '),
           c.audiences.join(', '),
@@ -110,7 +123,15 @@ async function create(view: View): Promise<void> {
                   'Put it where the service reads its credentials now: it is stored only as a hash and cannot be shown again (rotate it to get a new one).',
                 )
               : h('p', null, 'A public client has no secret.'),
-            h('p', null, h('a', { href: page(`clients/${enc(made.client_id)}`), class: 'button' }, `Continue to ${made.client_id}`)),
+            h(
+              'p',
+              null,
+              h(
+                'a',
+                { href: page(`clients/${enc(made.client_id)}`), class: 'button' },
+                `Continue to ${made.client_id}`,
+              ),
+            ),
           )
           view.title(`Client ${made.client_id} created`)
           view.root.replaceChildren(done)
@@ -160,11 +181,20 @@ async function detail(view: View): Promise<void> {
       h(
         'div',
         { class: 'alert', role: 'alert', dataset: { testid: 'conflict' } },
-        h('p', null, h('strong', null, 'Conflict: '), `this client was changed by someone else after you opened it, so ${what} did not happen — nothing was overwritten. Your edits are still in the form.`),
+        h(
+          'p',
+          null,
+          h('strong', null, 'Conflict: '),
+          `this client was changed by someone else after you opened it, so ${what} did not happen — nothing was overwritten. Your edits are still in the form.`,
+        ),
         h(
           'p',
           { class: 'actions' },
-          h('button', { type: 'button', class: 'secondary', onclick: () => view.go(`clients/${enc(id)}`, { replace: true }) }, 'Load the latest version'),
+          h(
+            'button',
+            { type: 'button', class: 'secondary', onclick: () => view.go(`clients/${enc(id)}`, { replace: true }) },
+            'Load the latest version',
+          ),
         ),
       ),
     )
@@ -178,10 +208,16 @@ async function detail(view: View): Promise<void> {
     })
     if (!ok) return
     try {
-      const answer = await call<{ client_id: string; client_secret: string }>('POST', `/clients/${enc(id)}/secret`, { etag })
+      const answer = await call<{ client_id: string; client_secret: string }>('POST', `/clients/${enc(id)}/secret`, {
+        etag,
+      })
       etag = answer.etag ?? etag
       secretArea.replaceChildren(
-        secretPanel('New client secret', answer.body.client_secret, 'The previous secret no longer works. Store this one where the service reads it.'),
+        secretPanel(
+          'New client secret',
+          answer.body.client_secret,
+          'The previous secret no longer works. Store this one where the service reads it.',
+        ),
       )
       actionStatus.textContent = 'Secret rotated.'
       ;(secretArea.firstElementChild as HTMLElement).focus()
@@ -257,7 +293,9 @@ async function detail(view: View): Promise<void> {
           showMeta()
           saveStatus.textContent = `Saved (${Object.keys(patch).join(', ')}).`
           if (answer.body.client_secret) {
-            secretArea.replaceChildren(secretPanel('Client secret', answer.body.client_secret, 'It became confidential and got a secret.'))
+            secretArea.replaceChildren(
+              secretPanel('Client secret', answer.body.client_secret, 'It became confidential and got a secret.'),
+            )
           }
         } catch (err) {
           saveStatus.textContent = ''

@@ -59,7 +59,12 @@ export const overviewRoute: Route = {
           table(
             'Signing keys',
             ['Algorithm', 'Key', 'State', 'When'],
-            live.map((k) => [k.alg, h('span', { class: 'mono' }, k.kid), keyState(k), KEY_STATES[k.state]?.note(k) ?? '']),
+            live.map((k) => [
+              k.alg,
+              h('span', { class: 'mono' }, k.kid),
+              keyState(k),
+              KEY_STATES[k.state]?.note(k) ?? '',
+            ]),
             { empty: 'No signing keys.', testid: 'overview-keys' },
           ),
           h('p', null, h('a', { href: page('keys') }, 'Manage signing keys')),

@@ -18,7 +18,9 @@ export const sessionsRoute: Route = {
       const { items, more: truncated } = await collect<Session>('/sessions', {}, 10)
       const byUser = new Map<string, Session[]>()
       for (const s of items) byUser.set(s.sub ?? '', [...(byUser.get(s.sub ?? '') ?? []), s])
-      more.textContent = truncated ? 'Only the first sessions are shown; end some, or look a user up, to see the rest.' : ''
+      more.textContent = truncated
+        ? 'Only the first sessions are shown; end some, or look a user up, to see the rest.'
+        : ''
       fill(
         list,
         h('p', null, `${items.length} live session(s) of ${byUser.size} user(s).`),
@@ -62,7 +64,10 @@ export const sessionsRoute: Route = {
                           })
                           if (!ok) return
                           try {
-                            const { body } = await call<{ ended: number }>('DELETE', `/users/${enc(first.sub ?? '')}/sessions`)
+                            const { body } = await call<{ ended: number }>(
+                              'DELETE',
+                              `/users/${enc(first.sub ?? '')}/sessions`,
+                            )
                             status.textContent = `${body.ended} session(s) of ${who} ended.`
                           } catch (err) {
                             status.textContent = describe(err)
@@ -81,7 +86,13 @@ export const sessionsRoute: Route = {
     }
 
     const idField = uid('sid')
-    const sid = h('input', { id: idField, spellcheck: 'false', autocomplete: 'off', required: true, 'aria-describedby': `${idField}-help` })
+    const sid = h('input', {
+      id: idField,
+      spellcheck: 'false',
+      autocomplete: 'off',
+      required: true,
+      'aria-describedby': `${idField}-help`,
+    })
     const byIdStatus = statusLine('end-by-id-status')
     const byId = h(
       'form',
@@ -113,10 +124,7 @@ export const sessionsRoute: Route = {
       h('button', { type: 'submit', class: 'danger' }, 'End session'),
       byIdStatus,
     )
-    view.root.append(
-      h('section', { class: 'card', 'aria-label': 'Live sessions' }, status, list, more),
-      byId,
-    )
+    view.root.append(h('section', { class: 'card', 'aria-label': 'Live sessions' }, status, list, more), byId)
     await load()
   },
 }

@@ -14,8 +14,23 @@ const split = (text: string) =>
 
 function input(label: string, props: Record<string, string | boolean> = {}, help?: string) {
   const id = uid('u')
-  const el = h('input', { id, autocomplete: 'off', spellcheck: 'false', ...props, ...(help ? { 'aria-describedby': `${id}-help` } : {}) })
-  return { el, field: h('div', { class: 'field' }, h('label', { for: id }, label), el, help ? h('p', { id: `${id}-help`, class: 'help' }, help) : null) }
+  const el = h('input', {
+    id,
+    autocomplete: 'off',
+    spellcheck: 'false',
+    ...props,
+    ...(help ? { 'aria-describedby': `${id}-help` } : {}),
+  })
+  return {
+    el,
+    field: h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, label),
+      el,
+      help ? h('p', { id: `${id}-help`, class: 'help' }, help) : null,
+    ),
+  }
 }
 
 function checkbox(label: string, checked: boolean) {
@@ -24,7 +39,8 @@ function checkbox(label: string, checked: boolean) {
   return { el, field: h('div', { class: 'field' }, h('div', { class: 'check' }, el, h('label', { for: id }, label))) }
 }
 
-const statusPill = (u: User) => h('span', { class: `pill${u.disabled ? ' danger' : ''}` }, u.disabled ? 'disabled' : 'active')
+const statusPill = (u: User) =>
+  h('span', { class: `pill${u.disabled ? ' danger' : ''}` }, u.disabled ? 'disabled' : 'active')
 
 async function list(view: View): Promise<void> {
   const q = input('Search by username, name or email', { type: 'search', name: 'q', value: view.query.get('q') ?? '' })
@@ -48,7 +64,13 @@ async function list(view: View): Promise<void> {
       cursor = null
     }
     const { body } = await call<Page<User>>('GET', '/users', {
-      query: { q: q.el.value.trim(), role: role.el.value.trim(), disabled: state.value, limit: 50, cursor: cursor ?? undefined },
+      query: {
+        q: q.el.value.trim(),
+        role: role.el.value.trim(),
+        disabled: state.value,
+        limit: 50,
+        cursor: cursor ?? undefined,
+      },
       signal: view.signal,
     })
     rows.push(...body.items)
@@ -59,7 +81,12 @@ async function list(view: View): Promise<void> {
         'Users',
         ['User', 'Email', 'Roles', 'Status', 'Created'],
         rows.map((u) => [
-          h('a', { href: page(`users/${enc(u.sub)}`) }, u.username, u.name ? h('span', { class: 'muted block' }, u.name) : null),
+          h(
+            'a',
+            { href: page(`users/${enc(u.sub)}`) },
+            u.username,
+            u.name ? h('span', { class: 'muted block' }, u.name) : null,
+          ),
           u.email ?? '—',
           u.roles.join(', ') || '—',
           statusPill(u),
@@ -94,8 +121,16 @@ async function create(view: View): Promise<void> {
   const username = input('Username', { required: true, autocapitalize: 'none' })
   const name = input('Name')
   const email = input('Email', { type: 'email' })
-  const roles = input('Roles', {}, 'Separated by spaces or commas; "admin" makes an administrator (the console and the admin API).')
-  const password = input('Password', { type: 'password', autocomplete: 'new-password' }, 'Left empty, a strong one is generated and shown once.')
+  const roles = input(
+    'Roles',
+    {},
+    'Separated by spaces or commas; "admin" makes an administrator (the console and the admin API).',
+  )
+  const password = input(
+    'Password',
+    { type: 'password', autocomplete: 'new-password' },
+    'Left empty, a strong one is generated and shown once.',
+  )
   const problem = h('div', { tabindex: '-1' })
   const status = statusLine()
   view.root.append(
@@ -121,9 +156,17 @@ async function create(view: View): Promise<void> {
               'div',
               { class: 'card' },
               made.password
-                ? secretPanel('Generated password', made.password, 'Give it to them over a safe channel; it is stored only as a hash.')
+                ? secretPanel(
+                    'Generated password',
+                    made.password,
+                    'Give it to them over a safe channel; it is stored only as a hash.',
+                  )
                 : h('p', null, 'The user can sign in with the password you set.'),
-              h('p', null, h('a', { href: page(`users/${enc(made.sub)}`), class: 'button' }, `Continue to ${made.username}`)),
+              h(
+                'p',
+                null,
+                h('a', { href: page(`users/${enc(made.sub)}`), class: 'button' }, `Continue to ${made.username}`),
+              ),
             )
             view.root.replaceChildren(done)
             ;(done.querySelector('.secret') as HTMLElement | null)?.focus()
@@ -140,7 +183,12 @@ async function create(view: View): Promise<void> {
       email.field,
       roles.field,
       password.field,
-      h('div', { class: 'form-actions' }, h('button', { type: 'submit' }, 'Create user'), h('a', { href: page('users'), class: 'button secondary' }, 'Cancel')),
+      h(
+        'div',
+        { class: 'form-actions' },
+        h('button', { type: 'submit' }, 'Create user'),
+        h('a', { href: page('users'), class: 'button secondary' }, 'Cancel'),
+      ),
       status,
     ),
   )
@@ -205,8 +253,15 @@ async function detail(view: View): Promise<void> {
   const conflict = () =>
     conflictBox.replaceChildren(
       alertBox(
-        [h('strong', null, 'Conflict: '), 'this user was changed by someone else after you opened the page, so nothing was changed.'],
-        h('button', { type: 'button', class: 'secondary', onclick: () => view.go(`users/${enc(sub)}`, { replace: true }) }, 'Load the latest version'),
+        [
+          h('strong', null, 'Conflict: '),
+          'this user was changed by someone else after you opened the page, so nothing was changed.',
+        ],
+        h(
+          'button',
+          { type: 'button', class: 'secondary', onclick: () => view.go(`users/${enc(sub)}`, { replace: true }) },
+          'Load the latest version',
+        ),
       ),
     )
   /** A conditional change; the new version's ETag is kept. */
@@ -312,7 +367,11 @@ async function detail(view: View): Promise<void> {
   )
 
   // Password.
-  const password = input('New password', { type: 'password', autocomplete: 'new-password' }, 'Left empty, a strong one is generated and shown once.')
+  const password = input(
+    'New password',
+    { type: 'password', autocomplete: 'new-password' },
+    'Left empty, a strong one is generated and shown once.',
+  )
   const keep = checkbox('Keep their sessions (otherwise every session ends)', false)
   const passwordStatus = statusLine('password-status')
   const generated = h('div')
@@ -333,7 +392,8 @@ async function detail(view: View): Promise<void> {
             .replace(/\//g, '_')
         if (await patch({ password: value, keep_sessions: keep.el.checked }, passwordStatus, 'Password set.')) {
           password.el.value = ''
-          if (!chosen) generated.append(secretPanel('Generated password', value, 'Give it to them over a safe channel.'))
+          if (!chosen)
+            generated.append(secretPanel('Generated password', value, 'Give it to them over a safe channel.'))
           await loadSessions()
         }
       },

@@ -72,7 +72,8 @@ export function table(
   rows: readonly (readonly Child[])[],
   options: { empty?: string; hiddenCaption?: boolean; testid?: string } = {},
 ): HTMLElement {
-  if (rows.length === 0) return h('p', { class: 'muted empty', dataset: { testid: options.testid ?? '' } }, options.empty ?? 'None.')
+  if (rows.length === 0)
+    return h('p', { class: 'muted empty', dataset: { testid: options.testid ?? '' } }, options.empty ?? 'None.')
   return h(
     'div',
     { class: 'table-wrap' },
@@ -80,7 +81,15 @@ export function table(
       'table',
       options.testid ? { dataset: { testid: options.testid } } : null,
       h('caption', options.hiddenCaption === false ? null : { class: 'visually-hidden' }, caption),
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c)))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          columns.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
       h(
         'tbody',
         null,

@@ -18,7 +18,8 @@ export function announce(message: string): void {
 export function describe(err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 403) return `Not allowed: ${err.message}`
-    if (err.status === 503) return `The server is busy or its store is unavailable; try again in a moment (${err.message}).`
+    if (err.status === 503)
+      return `The server is busy or its store is unavailable; try again in a moment (${err.message}).`
     return err.message
   }
   return err instanceof Error ? err.message : String(err)
@@ -26,7 +27,12 @@ export function describe(err: unknown): string {
 
 /** An alert box (role=alert: read out at once) for an error or a conflict, with optional actions. */
 export function alertBox(message: Child, ...actions: Child[]): HTMLElement {
-  return h('div', { class: 'alert', role: 'alert' }, h('p', null, message), actions.length ? h('p', { class: 'actions' }, actions) : null)
+  return h(
+    'div',
+    { class: 'alert', role: 'alert' },
+    h('p', null, message),
+    actions.length ? h('p', { class: 'actions' }, actions) : null,
+  )
 }
 
 /** A status line (role=status) that says how an action went, right under the action. */
