@@ -470,7 +470,7 @@ for (const width of [1280, 390]) {
       await settled(page, path)
       const measured = await page.evaluate(() => {
         const root = document.documentElement
-        const wide = [...document.querySelectorAll('body *')]
+        const wide = Array.from(document.querySelectorAll('body *'))
           .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 0.5)
           .slice(0, 3)
           .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${el.className}`)
