@@ -180,7 +180,7 @@ t.test('an administrator signs in, in two tabs: one to act, one following the au
 const seenLive = (type: string, target?: string) =>
   audit.page.waitForFunction(
     ([type, target]) =>
-      [...document.querySelectorAll(`tr.new[data-event="${type}"]`)].some(
+      Array.from(document.querySelectorAll(`tr.new[data-event="${type}"]`)).some(
         (row) => !target || row.textContent?.includes(target as string),
       ),
     [type, target],
