@@ -41,7 +41,10 @@ for image in "${images[@]}"; do
   mkdir -p "$src/scripts" "$src/packages" "$out"
   cp "$root"/{pnpm-workspace.yaml,pnpm-lock.yaml,.npmrc,package.json,tsconfig.base.json} "$src/"
   cp "$root/scripts/bundle.mjs" "$root/scripts/build-image.sh" "$src/scripts/"
-  for pkg in shared "$image"; do
+  # What the Dockerfile COPYs: the auth server's also brings the console, built into the server's dist/console.
+  pkgs=(shared "$image")
+  [ "$image" = auth-server ] && pkgs+=(console)
+  for pkg in "${pkgs[@]}"; do
     rsync -a --exclude node_modules --exclude dist --exclude '*.tsbuildinfo' "$root/packages/$pkg" "$src/packages/"
   done
   (cd "$src" && pnpm fetch >/dev/null && scripts/build-image.sh "$image" "$out" >/dev/null)
@@ -58,6 +61,15 @@ for image in "${images[@]}"; do
     env NODE_ENV=production HOST=127.0.0.1 PORT=$port LOG_LEVEL=warn ISSUER=http://127.0.0.1:1 node "$entry" ||
     { echo "$image: the built image's command did not answer /healthz" >&2; exit 1; }
   echo "$image: built from the lockfile, $(du -sh "$out" | cut -f1) in the final stage, /healthz answers"
+  if [ "$image" = auth-server ]; then
+    # The console's page and its script, from the built image's own files.
+    curl -fsS "http://127.0.0.1:$port/console/" | grep -q 'name="tollgate-console"' ||
+      { echo "auth-server: the image does not serve the console at /console/" >&2; exit 1; }
+    script="$(curl -fsS "http://127.0.0.1:$port/console/" | sed -n 's/.*src="\([^"]*\.js\)".*/\1/p')"
+    curl -fsS -o /dev/null "http://127.0.0.1:$port$script" ||
+      { echo "auth-server: the console's script $script is not in the image" >&2; exit 1; }
+    echo "auth-server: the console is in the image (/console/ and $script answer)"
+  fi
   if [ "$image" = auth-server ]; then
     # Dockerfile.dev: the same build, `tollgate dev` as the command.
     port=$((20000 + RANDOM % 20000))
