@@ -103,7 +103,7 @@ export function eventRow(e: AuditEvent): Child[] {
     h(
       'span',
       null,
-      h('span', { class: 'mono' }, e.type),
+      h('span', { class: 'mono event-type' }, e.type),
       e.outcome === 'failure' ? h('span', { class: 'pill danger' }, 'failed') : null,
     ),
     actorOf(e),
