@@ -21,6 +21,7 @@ import errorHandler from './plugins/error-handler.js'
 import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
 import { openapi } from './plugins/openapi.js'
 import securityHeaders from './plugins/security-headers.js'
+import { accessTokenAlgorithms, type Resource } from './resources.js'
 import { Revoker } from './revocation/revoker.js'
 import { authorizeRoutes } from './routes/authorize.js'
 import { healthRoutes } from './routes/health.js'
@@ -48,6 +49,8 @@ export interface AppOptions {
   readonly now?: () => number
   /** Security-event hooks (e.g. react to refresh-token reuse). */
   readonly hooks?: AuthHooks
+  /** The bootstrap file's resources: each audience's access-token algorithm (else ACCESS_TOKEN_SIGNING_ALG). */
+  readonly resources?: readonly Resource[]
   /** Fastify logger option; defaults to JSON logs at config.logLevel. */
   readonly logger?: FastifyInstance['log'] | boolean
 }
@@ -94,7 +97,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store,
     keystore,
     secrets: new SecretHasher(options.secretKey),
-    signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
+    signer: new TokenSigner(keystore, {
+      issuer: config.issuer,
+      accessTokenTtl: config.accessTokenTtl,
+      now,
+      accessTokenAlgorithm: accessTokenAlgorithms(options.resources ?? [], config.accessTokenSigningAlg),
+    }),
     accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
     revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now, log }),
     dpop: new DpopProofs({

@@ -8,6 +8,7 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { Keystore } from './keys/keystore.js'
 import { loadSecretKey } from './keys/secret-key.js'
 import { loggerOptions } from './logger.js'
+import type { Resource } from './resources.js'
 import { openStore } from './store/index.js'
 import { watchStore } from './store/watch.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
 
   const keystore = await Keystore.open({
     dir: config.keysDir,
+    algorithms: config.signingAlgs,
     log,
     publishDelayMs: config.keyPublishDelay * 1000,
     retireAfterMs: retireAfterMs(config),
@@ -97,10 +99,12 @@ async function main(): Promise<void> {
     log.warn('REDIS_URL is not set: using the in-memory store; sessions, users and clients are lost on restart')
   }
   let bootstrap: BootstrapDocument | undefined
+  let resources: readonly Resource[] = []
   const applyBootstrapFile = async (file: string) => {
-    const { doc, ...counts } = await loadBootstrapFile(file, store, hasher, Date.now())
+    const { doc, resources: listed, ...counts } = await loadBootstrapFile(file, store, hasher, Date.now(), config)
     bootstrap = doc
-    log.info(counts, 'bootstrap file applied')
+    resources = listed
+    log.info({ ...counts, resources: listed.length }, 'bootstrap file applied')
   }
   if (config.bootstrapFile) {
     await applyBootstrapFile(config.bootstrapFile).catch((err: Error) => fail(`BOOTSTRAP_FILE ${err.message}`))
@@ -118,7 +122,7 @@ async function main(): Promise<void> {
   // From here on, a missing marker means the store lost its data under us.
   await store.ensureMarker().catch((err: Error) => fail(err.message))
 
-  const app = await buildApp({ config, store, keystore, secretKey, logger: log })
+  const app = await buildApp({ config, store, keystore, secretKey, resources, logger: log })
   const watch =
     store.kind === 'memory'
       ? undefined

@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { algorithmOfKey, type SigningAlgorithm } from '@tollgate/shared'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { applyBootstrap } from './bootstrap.js'
@@ -12,14 +13,17 @@ import type { ClientInput } from './clients/client.js'
 import { generateSecret, SecretHasher } from './clients/secrets.js'
 import { loadConfig } from './config.js'
 import type { ServerContext } from './context.js'
-import { newRsaKey } from './keys/key-file.js'
+import { newPrivateKey, newRsaKey } from './keys/key-file.js'
 import { Keystore } from './keys/keystore.js'
+import type { ResourceInput } from './resources.js'
 import { MemoryStore } from './store/memory/memory-store.js'
 import { testControls } from './testing/controls.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
 import type { UserInput } from './users/user.js'
 
+export type { SigningAlgorithm } from '@tollgate/shared'
 export type { ClientInput } from './clients/client.js'
+export type { ResourceInput } from './resources.js'
 export type { UserInput } from './users/user.js'
 
 export interface TestIssuerOptions {
@@ -47,7 +51,19 @@ export interface TestIssuerOptions {
   readonly host?: string
   /** The issuer URL, when clients reach the server by another name (a container's). Default `http://<host>:<port>`. */
   readonly issuer?: string
-  /** Signing keys to use, in order (the first signs; `rotateKeys()` takes the next), instead of generated ones. */
+  /**
+   * The algorithm access tokens are signed with, as production's `ACCESS_TOKEN_SIGNING_ALG` (with `SIGNING_ALGS`
+   * RS256 and this one). Default RS256.
+   */
+  readonly algorithm?: SigningAlgorithm
+  /** Every algorithm to keep keys for (`SIGNING_ALGS`); RS256 and `algorithm` are always among them. */
+  readonly signingAlgs?: readonly SigningAlgorithm[]
+  /** Audiences with their own access-token algorithm, as the bootstrap file's `resources`. */
+  readonly resources?: ResourceInput[]
+  /**
+   * Signing keys to use (RSA, P-256 or Ed25519 private keys), in order per algorithm (the first of each signs;
+   * `rotateKeys()` takes the next), instead of generated ones.
+   */
   readonly keys?: readonly KeyObject[]
   /**
    * Serve the test controls over HTTP under `/_test/` (mint a token, move the clock, rotate keys, end sessions,
@@ -101,8 +117,11 @@ export interface TestIssuer {
   readonly clock: TestClock
   /** Signs an access token exactly as the token endpoint would, with these claims. */
   mintAccessToken(options?: MintOptions): Promise<string>
-  /** Adds a signing key that is published and signs at once; the previous key stays published. Returns its `kid`. */
-  rotateKeys(): Promise<string>
+  /**
+   * Adds a signing key of `alg` (default: of every algorithm) that is published and signs at once; the previous key
+   * stays published. Returns the new `kid` of `alg` (default: of the access-token algorithm).
+   */
+  rotateKeys(alg?: SigningAlgorithm): Promise<string>
   /** Ends every session (refresh-token family) of a user, by username; returns how many ended. */
   endSessions(username: string): Promise<number>
   /** Forgets every session, code and counter, registers the clients and users again, and follows real time. */
@@ -217,10 +236,14 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort())
     const url = options.issuer ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`
+    const algorithm = options.algorithm ?? 'RS256'
+    const signingAlgs = [...new Set(['RS256', algorithm, ...(options.signingAlgs ?? [])])]
     const config = loadConfig({
       LOG_LEVEL: options.logLevel ?? 'warn',
       TOKEN_RATE_LIMIT: '0',
       KEY_PUBLISH_DELAY: '0',
+      SIGNING_ALGS: signingAlgs.join(','),
+      ACCESS_TOKEN_SIGNING_ALG: algorithm,
       ...options.env,
       ISSUER: url,
       PORT: String(port),
@@ -228,12 +251,18 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       ...(options.accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) }),
     })
     const store = new MemoryStore({ now: clock.now })
-    let keys = 0
+    // The given keys of each algorithm, in order; RSA keys come from the ahead-generated ones, the others are cheap.
+    const used = new Map<SigningAlgorithm, number>()
     const keystore = await Keystore.open({
       dir: undefined,
-      newPrivateKey: () => {
-        const given = options.keys?.[keys]
-        return given ? Promise.resolve(given) : keys++ === 0 ? firstKey() : rotationKey()
+      algorithms: config.signingAlgs,
+      newPrivateKey: (alg) => {
+        const index = used.get(alg) ?? 0
+        used.set(alg, index + 1)
+        const given = options.keys?.filter((key) => algorithmOfKey(key) === alg)[index]
+        if (given) return Promise.resolve(given)
+        if (alg !== 'RS256') return newPrivateKey(alg)
+        return index === 0 ? firstKey() : rotationKey()
       },
       now: clock.now,
       publishDelayMs: 0,
@@ -241,13 +270,21 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     })
     const secretKey = Buffer.from(generateSecret(), 'base64url')
     const hasher = new SecretHasher(secretKey)
-    const register = () => applyBootstrap({ clients, users: options.users ?? [] }, store, hasher, clock.now())
-    await register()
+    const register = () =>
+      applyBootstrap(
+        { clients, users: options.users ?? [], ...(options.resources ? { resources: options.resources } : {}) },
+        store,
+        hasher,
+        clock.now(),
+        config,
+      )
+    const { resources } = await register()
     const app = await buildApp({
       config,
       store,
       keystore,
       secretKey,
+      resources,
       now: clock.now,
       ...(options.logLevel ? {} : { logger: false }),
     })
@@ -290,8 +327,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         )
         return issued.token
       },
-      async rotateKeys() {
-        return (await keystore.rotate()).kid
+      async rotateKeys(alg) {
+        const rotated = alg === undefined ? await keystore.rotateAll() : [await keystore.rotate(alg)]
+        const wanted = alg ?? config.accessTokenSigningAlg
+        return (rotated.find((key) => key.alg === wanted) as { kid: string }).kid
       },
       async endSessions(username) {
         const user = await store.findUserByUsername(username)

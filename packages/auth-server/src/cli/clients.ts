@@ -35,6 +35,7 @@ export function clientsCommands(program: Command, context: Context): void {
       collect,
     )
     .option('--exchange-to <uri>', 'token exchange: an audience it may exchange them for (repeatable)', collect)
+    .option('--id-token-alg <alg>', 'id_token_signed_response_alg: the algorithm of its ID tokens (one of SIGNING_ALGS)')
     .option('--public', 'a public client (no secret: browser or native app)')
     .option('--name <name>', 'display name')
     .option('--secret-stdin', 'read the client secret from stdin')
@@ -56,6 +57,7 @@ export function clientsCommands(program: Command, context: Context): void {
         ...(options.origin ? { allowed_origins: options.origin } : {}),
         ...(options.postLogoutRedirectUri ? { post_logout_redirect_uris: options.postLogoutRedirectUri } : {}),
         ...(options.name ? { name: options.name } : {}),
+        ...(options.idTokenAlg ? { id_token_signed_response_alg: options.idTokenAlg } : {}),
         ...(isPublic ? { public: true } : { client_secret: secret as string }),
         ...(exchanges
           ? { token_exchange: { subject_audiences: options.exchangeFrom ?? [], audiences: options.exchangeTo ?? [] } }
@@ -64,7 +66,7 @@ export function clientsCommands(program: Command, context: Context): void {
       const hasher = new SecretHasher(await loadSecretKey(config.keysDir, config.clientSecretKey))
       let record: ReturnType<typeof clientRecord>
       try {
-        record = clientRecord(input, hasher, Date.now())
+        record = clientRecord(input, hasher, Date.now(), { signingAlgs: config.signingAlgs })
       } catch (err) {
         asCliError(err)
       }

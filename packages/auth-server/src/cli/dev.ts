@@ -1,10 +1,12 @@
 // `tollgate dev`: the test issuer as a process, for test suites in any language. The real server on the in-memory
 // store, with the clients, users, keys and lifetimes of a JSON file, and the test controls over HTTP (/_test/…).
 import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { algorithmOfKey, isSigningAlgorithm, type SigningAlgorithm } from '@tollgate/shared'
 import type { Command } from 'commander'
 import { readJsonFile } from '../bootstrap.js'
 import type { ClientInput } from '../clients/client.js'
 import { generateSecret } from '../clients/secrets.js'
+import type { ResourceInput } from '../resources.js'
 import { createTestIssuer, type TestIssuer } from '../testing.js'
 import type { UserInput } from '../users/user.js'
 import { CliError } from './output.js'
@@ -17,14 +19,39 @@ interface DevFile {
   access_token_ttl?: number
   /** Any other server setting by its environment name (REFRESH_REUSE_GRACE, DPOP_NONCE, …). */
   env?: Record<string, string>
-  /** Signing keys, in order: private JWKs or PEM strings. Generated when absent. */
+  /** The algorithm of access tokens (RS256, ES256 or EdDSA), as ACCESS_TOKEN_SIGNING_ALG. Default RS256. */
+  algorithm?: string
+  /** Every algorithm to keep keys for, as SIGNING_ALGS (RS256 and `algorithm` always). */
+  signing_algs?: string[]
+  /** Audiences with their own access-token algorithm, as the bootstrap file's. */
+  resources?: ResourceInput[]
+  /** Signing keys, in order per algorithm: RSA, P-256 or Ed25519 private JWKs or PEM strings. Generated when absent. */
   keys?: (Record<string, unknown> | string)[]
   clients?: (ClientInput & { client_secret?: string })[]
   users?: UserInput[]
   /** Start the clock here (ISO 8601) and keep it still until moved. */
   now?: string
 }
-const FIELDS = new Set(['issuer', 'audience', 'scopes', 'access_token_ttl', 'env', 'keys', 'clients', 'users', 'now'])
+const FIELDS = new Set([
+  'issuer',
+  'audience',
+  'scopes',
+  'access_token_ttl',
+  'env',
+  'algorithm',
+  'signing_algs',
+  'resources',
+  'keys',
+  'clients',
+  'users',
+  'now',
+])
+
+/** An algorithm named in the dev file, checked. */
+function algorithm(value: unknown, field: string): SigningAlgorithm {
+  if (!isSigningAlgorithm(value)) throw new CliError(`${field}: must be one of RS256, ES256, EdDSA`)
+  return value
+}
 
 async function readDevFile(file: string): Promise<DevFile> {
   const doc = await readJsonFile(file, (message) => new CliError(message))
@@ -39,10 +66,10 @@ function keyOf(key: Record<string, unknown> | string, index: number): KeyObject 
   try {
     const object =
       typeof key === 'string' ? createPrivateKey(key) : createPrivateKey({ key: key as never, format: 'jwk' })
-    if (object.asymmetricKeyType !== 'rsa') throw new Error('not an RSA key')
+    if (algorithmOfKey(object) === undefined) throw new Error('not an RSA-2048+, P-256 or Ed25519 key')
     return object
   } catch (err) {
-    throw new CliError(`keys[${index}]: not an RSA private key (${(err as Error).message})`)
+    throw new CliError(`keys[${index}]: not a usable signing key (${(err as Error).message})`)
   }
 }
 
@@ -77,6 +104,11 @@ export function devCommand(program: Command): void {
           ...(file.access_token_ttl === undefined ? {} : { accessTokenTtl: file.access_token_ttl }),
           ...(file.env ? { env: file.env } : {}),
           ...(file.keys ? { keys: file.keys.map(keyOf) } : {}),
+          ...(file.algorithm === undefined ? {} : { algorithm: algorithm(file.algorithm, 'algorithm') }),
+          ...(file.signing_algs === undefined
+            ? {}
+            : { signingAlgs: [file.signing_algs].flat().map((a, i) => algorithm(a, `signing_algs[${i}]`)) }),
+          ...(file.resources ? { resources: file.resources } : {}),
           ...(file.now ? { now: new Date(file.now) } : {}),
           clients,
           users: file.users ?? [],
@@ -91,6 +123,7 @@ export function devCommand(program: Command): void {
       const lines = [
         `tollgate dev: test issuer at ${issuer.url} (in memory; nothing is kept)`,
         `  discovery   ${issuer.url}/.well-known/openid-configuration`,
+        `  signing     ${issuer.app.ctx.config.signingAlgs.join(', ')} (access tokens ${issuer.app.ctx.config.accessTokenSigningAlg}${(file.resources ?? []).length > 0 ? ' unless their audience asks otherwise' : ''})`,
         `  client      ${issuer.client.clientId} / ${issuer.client.clientSecret} (client_credentials, password, refresh_token; aud ${issuer.client.audience})`,
         ...clients.map(
           (c) =>

@@ -1,5 +1,5 @@
 // Validates client definitions (bootstrap file, CLI) into ClientRecords.
-import { TollgateError } from '@tollgate/shared'
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm, TollgateError } from '@tollgate/shared'
 import { isScopeToken } from '../scope.js'
 import {
   type ClientRecord,
@@ -27,6 +27,14 @@ export interface ClientInput {
   token_exchange?: { subject_audiences: string[]; audiences: string[] }
   /** OIDC RP-Initiated Logout: exact URIs `/oauth/logout` may redirect to. */
   post_logout_redirect_uris?: string[]
+  /** OIDC Dynamic Client Registration §2 / RFC 7591: the `alg` of this client's ID tokens (default RS256). */
+  id_token_signed_response_alg?: string
+}
+
+/** What a client definition is checked against besides itself. */
+export interface ClientValidationOptions {
+  /** SIGNING_ALGS: the algorithms `id_token_signed_response_alg` may name. Default: every algorithm Tollgate signs. */
+  readonly signingAlgs?: readonly SigningAlgorithm[]
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -43,6 +51,7 @@ const FIELDS = new Set([
   'dpop_bound_access_tokens',
   'token_exchange',
   'post_logout_redirect_uris',
+  'id_token_signed_response_alg',
 ])
 const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
@@ -127,7 +136,12 @@ function exchangePolicy(
  * @example
  * const record = clientRecord({ client_id: 'orders-svc', client_secret, grant_types: ['client_credentials'] }, hasher, Date.now())
  */
-export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt: number): ClientRecord {
+export function clientRecord(
+  input: ClientInput,
+  hasher: SecretHasher,
+  createdAt: number,
+  options: ClientValidationOptions = {},
+): ClientRecord {
   if (typeof input !== 'object' || input === null) throw new ClientValidationError('client must be an object')
   const id = input.client_id
   if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
@@ -177,6 +191,7 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     throw where((err as Error).message)
   }
   if (input.name !== undefined && typeof input.name !== 'string') throw where('name must be a string')
+  const idTokenAlg = idTokenAlgorithm(input.id_token_signed_response_alg, options.signingAlgs, where)
 
   return {
     clientId: id,
@@ -192,5 +207,22 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
     ...(tokenExchange ? { tokenExchange } : {}),
     ...(postLogout.length > 0 ? { postLogoutRedirectUris: postLogout } : {}),
+    ...(idTokenAlg ? { idTokenSignedResponseAlg: idTokenAlg } : {}),
   }
+}
+
+/** `id_token_signed_response_alg`: an algorithm the server keeps keys for (RS256, the default, always is). */
+function idTokenAlgorithm(
+  value: unknown,
+  signingAlgs: readonly SigningAlgorithm[] = SIGNING_ALGORITHMS,
+  where: (msg: string) => ClientValidationError,
+): SigningAlgorithm | undefined {
+  if (value === undefined) return undefined
+  if (!isSigningAlgorithm(value)) {
+    throw where(`id_token_signed_response_alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  }
+  if (!signingAlgs.includes(value)) {
+    throw where(`id_token_signed_response_alg ${value} is not in SIGNING_ALGS (${signingAlgs.join(',')})`)
+  }
+  return value
 }

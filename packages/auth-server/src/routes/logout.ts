@@ -1,6 +1,7 @@
 // GET/POST /oauth/logout (OpenID Connect RP-Initiated Logout 1.0): an ID token we issued names the session to end;
 // it ends at once, and the browser goes back to an exactly registered post_logout_redirect_uri with its state.
 import formbody from '@fastify/formbody'
+import { algorithmOfKey } from '@tollgate/shared'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { logoutErrorPage, STYLE_HASH, signedOutPage } from '../views/login-page.js'
@@ -60,10 +61,12 @@ export const logoutRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (a
       throw new LogoutError('The sign-out request carries a malformed ID token.')
     }
     const key = typeof kid === 'string' ? await ctx.keystore.verificationKey(kid) : undefined
-    if (!key) throw new LogoutError('The sign-out request carries an ID token this server did not issue.')
+    const alg = key && algorithmOfKey(key)
+    if (!key || !alg) throw new LogoutError('The sign-out request carries an ID token this server did not issue.')
     try {
       const { payload } = await jwtVerify(hint, key, {
-        algorithms: ['RS256'],
+        // Exactly the algorithm of the key its kid names, as for access tokens.
+        algorithms: [alg],
         typ: 'JWT',
         issuer: ctx.config.issuer,
         currentDate: new Date(ctx.now()),

@@ -20,6 +20,7 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     // Revocations as signed SETs (RFC 8417) that stateless verifiers follow; see docs/revocation-events.md.
     revocation_events_endpoint: `${base}/revocation-events`,
+    revocation_events_signing_alg_values_supported: [config.accessTokenSigningAlg],
     // OpenID Connect RP-Initiated Logout 1.0.
     end_session_endpoint: `${base}/oauth/logout`,
     grant_types_supported: [...grants.keys()],
@@ -29,7 +30,8 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     authorization_response_iss_parameter_supported: true,
     scopes_supported: ['openid', 'profile', 'email'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    // RS256 first: the default for clients that registered no id_token_signed_response_alg (OIDC Core §2).
+    id_token_signing_alg_values_supported: [...config.signingAlgs],
     dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     subject_types_supported: ['public'],
     claims_supported: [

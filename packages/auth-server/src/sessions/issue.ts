@@ -79,6 +79,7 @@ export async function issueUserTokens(ctx: ServerContext, req: UserTokenRequest)
       scope: req.scope,
       authTime: req.authTime,
       sid,
+      ...(req.client.idTokenSignedResponseAlg ? { alg: req.client.idTokenSignedResponseAlg } : {}),
       ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
     })
   }

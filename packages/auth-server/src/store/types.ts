@@ -1,5 +1,5 @@
 // The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
-import { TollgateError } from '@tollgate/shared'
+import { type SigningAlgorithm, TollgateError } from '@tollgate/shared'
 
 /** RFC 8693 §2.1: the token-exchange grant's `grant_type`. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -49,6 +49,8 @@ export interface ClientRecord {
   readonly tokenExchange?: TokenExchangePolicy
   /** OIDC RP-Initiated Logout: where `/oauth/logout` may send the browser afterwards (exact match). */
   readonly postLogoutRedirectUris?: readonly string[]
+  /** The `alg` of this client's ID tokens, when it registered one other than RS256. */
+  readonly idTokenSignedResponseAlg?: SigningAlgorithm
   readonly createdAt: number
 }
 

@@ -1,5 +1,6 @@
 // The test issuer's controls over HTTP (`tollgate dev`): what `createTestIssuer()` offers a Node test, for a test
 // suite in any language. Registered only in that mode, and answering loopback callers only unless told otherwise.
+import type { SigningAlgorithm } from '@tollgate/shared'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TestIssuer } from '../testing.js'
 
@@ -110,10 +111,21 @@ export const testControls: FastifyPluginAsync<TestControlsOptions> = async (app,
 
     controls.post(
       '/_test/keys/rotate',
-      { schema: schema('A new signing key, published and signing at once') },
-      async () => ({
-        kid: await options.issuer().rotateKeys(),
-      }),
+      {
+        schema: schema('A new signing key of `alg` (default: of every algorithm), published and signing at once', {
+          type: 'object',
+          additionalProperties: false,
+          properties: { alg: { type: 'string', enum: ['RS256', 'ES256', 'EdDSA'] } },
+        }),
+      },
+      async (request, reply) => {
+        const { alg } = (request.body ?? {}) as { alg?: SigningAlgorithm }
+        try {
+          return { kid: await options.issuer().rotateKeys(alg) }
+        } catch (err) {
+          return reply.code(400).send({ error: 'invalid_request', error_description: (err as Error).message })
+        }
+      },
     )
 
     controls.post(

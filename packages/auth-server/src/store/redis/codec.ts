@@ -1,4 +1,5 @@
 // How records are laid out in Redis: key names (with hash tags for Cluster) and field encodings.
+import { isSigningAlgorithm } from '@tollgate/shared'
 import type {
   ClientRecord,
   GrantType,
@@ -93,6 +94,7 @@ export function encodeClient(client: ClientRecord): string {
         }
       : {}),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
+    ...(client.idTokenSignedResponseAlg ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
     created_at: client.createdAt,
   })
 }
@@ -113,6 +115,9 @@ export function decodeClient(json: string): ClientRecord {
     ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
     ...(Array.isArray(raw.post_logout_redirect_uris)
       ? { postLogoutRedirectUris: raw.post_logout_redirect_uris as string[] }
+      : {}),
+    ...(isSigningAlgorithm(raw.id_token_signed_response_alg)
+      ? { idTokenSignedResponseAlg: raw.id_token_signed_response_alg }
       : {}),
     ...(isExchange(raw.token_exchange)
       ? {
