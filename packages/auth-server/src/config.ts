@@ -183,7 +183,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const signingAlgs = signingAlgsOf(env)
   const accessTokenSigningAlg = parse.oneOf(env, 'ACCESS_TOKEN_SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256')
   if (!signingAlgs.includes(accessTokenSigningAlg)) {
-    throw new ConfigError('ACCESS_TOKEN_SIGNING_ALG', `${accessTokenSigningAlg} is not in SIGNING_ALGS (${signingAlgs.join(',')})`)
+    throw new ConfigError(
+      'ACCESS_TOKEN_SIGNING_ALG',
+      `${accessTokenSigningAlg} is not in SIGNING_ALGS (${signingAlgs.join(',')})`,
+    )
   }
 
   return Object.freeze({

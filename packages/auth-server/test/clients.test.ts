@@ -71,3 +71,18 @@ t.test('every mistake is refused with a line naming the field', async (t) => {
   for (const [what, over, message] of cases)
     t.throws(() => make(over), { name: 'ClientValidationError', message }, what)
 })
+
+t.test('id_token_signed_response_alg: one of SIGNING_ALGS, kept on the record', async (t) => {
+  const signingAlgs = ['RS256', 'ES256'] as const
+  const alg = (value: unknown) =>
+    clientRecord({ ...base, id_token_signed_response_alg: value } as unknown as ClientInput, hasher, 0, {
+      signingAlgs,
+    })
+  t.equal(alg('ES256').idTokenSignedResponseAlg, 'ES256')
+  t.equal(make({}).idTokenSignedResponseAlg, undefined, 'RS256 by default')
+  t.throws(() => alg('EdDSA'), {
+    message: 'client orders-svc: id_token_signed_response_alg EdDSA is not in SIGNING_ALGS (RS256,ES256)',
+  })
+  t.throws(() => alg('HS256'), /id_token_signed_response_alg must be one of RS256, ES256, EdDSA/)
+  t.throws(() => alg('none'), /id_token_signed_response_alg must be one of/)
+})

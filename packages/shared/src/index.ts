@@ -63,6 +63,7 @@ export {
   JwsFormatError,
   jwkFits,
   keyFits,
+  MIN_RSA_BITS,
   publicJwkOf,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,

@@ -35,7 +35,10 @@ export function clientsCommands(program: Command, context: Context): void {
       collect,
     )
     .option('--exchange-to <uri>', 'token exchange: an audience it may exchange them for (repeatable)', collect)
-    .option('--id-token-alg <alg>', 'id_token_signed_response_alg: the algorithm of its ID tokens (one of SIGNING_ALGS)')
+    .option(
+      '--id-token-alg <alg>',
+      'id_token_signed_response_alg: the algorithm of its ID tokens (one of SIGNING_ALGS)',
+    )
     .option('--public', 'a public client (no secret: browser or native app)')
     .option('--name <name>', 'display name')
     .option('--secret-stdin', 'read the client secret from stdin')

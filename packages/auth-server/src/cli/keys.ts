@@ -60,7 +60,12 @@ export function keysCommands(program: Command, context: () => { config: Config; 
       const alg = algOf(config, options.alg)
       const store = await open(config)
       const added = alg === undefined ? await store.rotateAll() : [await store.rotate(alg)]
-      const rows = added.map((key) => ({ kid: key.kid, alg: key.alg, state: 'pending', activates: iso(key.activatesAt) }))
+      const rows = added.map((key) => ({
+        kid: key.kid,
+        alg: key.alg,
+        state: 'pending',
+        activates: iso(key.activatesAt),
+      }))
       out.result(
         rows.length === 1 ? (rows[0] as Record<string, unknown>) : { keys: rows },
         added
@@ -81,7 +86,12 @@ export function keysCommands(program: Command, context: () => { config: Config; 
       const only = algOf(config, options.alg)
       const store = await open(config)
       const algs = only === undefined ? config.signingAlgs : [only]
-      const active = new Set(store.list().filter((k) => k.state === 'active').map((k) => k.alg))
+      const active = new Set(
+        store
+          .list()
+          .filter((k) => k.state === 'active')
+          .map((k) => k.alg),
+      )
       const missing = options.force ? algs : algs.filter((alg) => !active.has(alg))
       if (missing.length === 0) {
         throw new CliError(

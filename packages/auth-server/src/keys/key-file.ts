@@ -1,11 +1,6 @@
 // Key files in KEYS_DIR: RSA (RS256), P-256 (ES256) and Ed25519 (EdDSA) private keys as JWK (with Tollgate's
 // lifecycle times) or PEM, read and generated.
-import {
-  createPrivateKey,
-  generateKeyPair as generateKeyPairCb,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto'
+import { createPrivateKey, generateKeyPair as generateKeyPairCb, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import {

@@ -121,7 +121,10 @@ export class Keystore {
         await store.#withLock(async () => {
           if (store.#activeKey(alg)) return
           const key = await store.add({ alg })
-          store.#log?.warn({ kid: key.kid, alg, dir: store.#dir }, `no ${alg} signing key found: generated a new ${KIND[alg]} key`)
+          store.#log?.warn(
+            { kid: key.kid, alg, dir: store.#dir },
+            `no ${alg} signing key found: generated a new ${KIND[alg]} key`,
+          )
         })
       }
     }
@@ -236,10 +239,7 @@ export class Keystore {
     }
     const key = await fromJwk(jwk, file, createdAt)
     this.#install([...this.#keys.filter((k) => k.kid !== key.kid), key])
-    this.#log?.info(
-      { kid: key.kid, alg, activatesAt: new Date(key.activatesAt).toISOString() },
-      'signing key added',
-    )
+    this.#log?.info({ kid: key.kid, alg, activatesAt: new Date(key.activatesAt).toISOString() }, 'signing key added')
     return key
   }
 

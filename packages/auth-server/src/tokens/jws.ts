@@ -34,6 +34,8 @@ export interface JwsKey {
 export async function signJwt(claims: object, typ: string, key: JwsKey): Promise<string> {
   const input = `${headerSegment(key.alg, typ, key.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
   const signature =
-    key.alg === 'RS256' ? await signInPool(key.alg, key.privateKey, Buffer.from(input)) : signSync(key.alg, key.privateKey, Buffer.from(input))
+    key.alg === 'RS256'
+      ? await signInPool(key.alg, key.privateKey, Buffer.from(input))
+      : signSync(key.alg, key.privateKey, Buffer.from(input))
   return `${input}.${signature.toString('base64url')}`
 }
