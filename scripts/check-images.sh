@@ -9,14 +9,23 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 read -r -a images <<<"${*:-auth-server resource-api demo-web}"
 work="$(mktemp -d)"
 pids=()
-cleanup() { for pid in "${pids[@]:-}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+# Stops every server this script started (each is the very process it ran: see serve_until), waits for them to exit,
+# then removes the work folder. On any exit, and on the signals a test runner or Ctrl-C sends.
+cleanup() {
+  for pid in "${pids[@]:-}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]:-}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work" || true
+}
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # Starts a command in the background (cwd, log file, then the command) and waits for a URL to answer 200.
 serve_until() {
   local dir="$1" log="$2" url="$3"
   shift 3
-  (cd "$dir" && "$@" >"$log" 2>&1) &
+  # exec: the background job IS the server, so killing its pid stops it (a subshell would leave it running).
+  (cd "$dir" && exec "$@" >"$log" 2>&1) &
   pids+=($!)
   for _ in $(seq 1 100); do
     if curl -fsS "$url" >/dev/null 2>&1; then return 0; fi

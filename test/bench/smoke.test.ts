@@ -1,23 +1,18 @@
 // `pnpm bench` cannot rot: CI runs every scenario for a second (--smoke). Speed is judged by the full run
 // (bench/RESULTS.md), never here; this only checks that each scenario runs and Tollgate answers it without errors.
-import { spawn } from 'node:child_process'
 import t from 'tap'
+import { startProcess } from '../support/processes.js'
 import { ROOT } from '../support/services.js'
 
 t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', async (t) => {
-  const child = spawn(process.execPath, ['bench/run.mjs', '--smoke'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => {
-    stdout += d
-  })
-  child.stderr.on('data', (d) => {
-    stderr += d
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000)
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  // Its own process group: the servers it starts go with it, whatever happens.
+  const bench = startProcess(process.execPath, ['bench/run.mjs', '--smoke'], { cwd: ROOT })
+  t.teardown(() => bench.stop())
+  const timer = setTimeout(() => void bench.stop('SIGKILL'), 150_000)
+  const code = await bench.exited
   clearTimeout(timer)
-  t.equal(code, 0, stderr.slice(-2000))
+  const stdout = bench.output()
+  t.equal(code, 0, stdout.slice(-2000))
   for (const goal of [
     'Resource API ≥ 0.8× bare Fastify hello',
     'Resource API ≥ 3× `@fastify/jwt`',

@@ -4,12 +4,14 @@ import t from 'tap'
 
 import { startE2e } from '../support/e2e.js'
 import { ALICE, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
+import { freePort } from '../support/ports.js'
+import { stopWith } from '../support/processes.js'
 import type { TestRedis } from '../support/redis.js'
-import type { Service } from '../support/services.js'
+import { type Service, startAuthServer, startResourceApi } from '../support/services.js'
 
 const stack = await startE2e(t, {
   api: { env: { JWKS_COOLDOWN: '0' } },
-  env: { REFRESH_REUSE_GRACE: '0', LOGIN_DELAY_AFTER: '100', LOGIN_MAX_FAILURES: '3' },
+  env: { REFRESH_REUSE_GRACE: '0', LOGIN_DELAY_AFTER: '100', LOGIN_MAX_FAILURES: '3', METRICS_CLIENT_LABELS: 'on' },
 })
 const { auth, audience } = stack
 const redis = stack.redis as TestRedis
@@ -121,4 +123,30 @@ t.test('resource API: JWKS fetches and failures, refused tokens, latency', async
   t.ok(total(later, 'tollgate_jwks_fetches_total', { outcome: 'error' }) >= 1)
   const still = await fetch(`${api.url}/v1/notes`, { headers: { authorization: `Bearer ${body.access_token}` } })
   t.equal(still.status, 200, 'the known key keeps working')
+})
+
+t.test('issue 22: METRICS_PORT serves /metrics on its own listener only, behind METRICS_TOKEN', async (t) => {
+  const token = 'scrape-token-0123456789abcdef'
+  const authMetrics = await freePort()
+  const apiMetrics = await freePort()
+  const other = await startAuthServer({
+    env: { METRICS_PORT: String(authMetrics), METRICS_TOKEN: token, KEYS_DIR: stack.keysDir },
+  })
+  const otherApi = await startResourceApi({
+    env: { ISSUER: other.url, METRICS_PORT: String(apiMetrics), METRICS_TOKEN: token, REVOCATION_EVENTS: 'off' },
+    readyPath: '/healthz',
+  })
+  stopWith(t, { 'the second auth server': other, 'the second resource API': otherApi })
+  for (const [name, service, port] of [
+    ['auth server', other, authMetrics],
+    ['resource API', otherApi, apiMetrics],
+  ] as const) {
+    t.equal((await fetch(`${service.url}/metrics`)).status, 404, `${name}: not on the service port`)
+    const bare = await fetch(`http://127.0.0.1:${port}/metrics`)
+    t.equal(bare.status, 401, `${name}: the metrics port wants the token`)
+    t.equal(bare.headers.get('www-authenticate'), 'Bearer realm="metrics"')
+    const ok = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    t.equal(ok.status, 200, name)
+    t.match(await ok.text(), /tollgate_/)
+  }
 })

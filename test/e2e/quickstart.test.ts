@@ -1,43 +1,43 @@
 // The README quick start: `pnpm start` brings up both services with no other setup (in-memory store, generated key, demo seed).
-import { spawn } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, SignJWT } from 'jose'
 import t from 'tap'
 import { freePort } from '../support/ports.js'
+import { startProcess, type TestProcess } from '../support/processes.js'
+import { redisCli, startRedis } from '../support/redis.js'
 import { ROOT } from '../support/services.js'
 
-const authPort = await freePort()
-const apiPort = await freePort()
-const webPort = await freePort()
-const keysDir = path.join(await mkdtemp(path.join(tmpdir(), 'tollgate-quickstart-')), 'keys')
-const issuer = `http://localhost:${authPort}`
-const env: Record<string, string> = {}
-for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('REDIS')) env[k] = v
-const child = spawn(process.execPath, ['scripts/start-all.mjs'], {
-  cwd: ROOT,
-  env: { ...env, AUTH_PORT: String(authPort), API_PORT: String(apiPort), WEB_PORT: String(webPort), KEYS_DIR: keysDir },
-  stdio: ['ignore', 'pipe', 'pipe'],
-})
-let output = ''
-child.stdout.on('data', (d) => {
-  output += d
-})
-child.stderr.on('data', (d) => {
-  output += d
-})
-t.teardown(() => {
-  child.kill('SIGTERM')
-})
-
-const deadline = Date.now() + 30_000
-while (
-  !(/service client\s+demo-service \/ \S+/.test(output) && /Demo web app: /.test(output)) &&
-  Date.now() < deadline
-) {
-  await new Promise((r) => setTimeout(r, 50))
+/** Runs scripts/start-all.mjs (what `pnpm start` runs after its build) on free ports; resolves once it says all is up. */
+async function startAll(extra: Record<string, string> = {}) {
+  const authPort = await freePort()
+  const apiPort = await freePort()
+  const webPort = await freePort()
+  const keysDir = path.join(await mkdtemp(path.join(tmpdir(), 'tollgate-quickstart-')), 'keys')
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(REDIS|LOG_LEVEL)/.test(k)) env[k] = v
+  const child: TestProcess = startProcess(process.execPath, ['scripts/start-all.mjs'], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      AUTH_PORT: String(authPort),
+      API_PORT: String(apiPort),
+      WEB_PORT: String(webPort),
+      KEYS_DIR: keysDir,
+      ...extra,
+    },
+  })
+  const deadline = Date.now() + 30_000
+  while (!/Everything is up/.test(child.output()) && Date.now() < deadline && child.process.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { child, authPort, apiPort, webPort, issuer: `http://localhost:${authPort}` }
 }
+
+const { child, apiPort, webPort, issuer } = await startAll()
+t.teardown(() => child.stop())
+const output = child.output()
 const secret = /service client\s+demo-service \/ (\S+)/.exec(output)?.[1]
 const api = `http://127.0.0.1:${apiPort}`
 
@@ -49,6 +49,18 @@ t.test('the auth server prints demo credentials and warns that nothing is persis
   t.match(output, /public; password, refresh_token and authorization_code/)
   t.match(output, new RegExp(`API docs ${issuer}/docs · metrics ${issuer}/metrics`))
   t.match(output, /\[auth\] \[\d\d:\d\d:\d\d\] (INFO|WARN)/, 'logs are human-readable under pnpm start')
+})
+
+t.test('issue 21: the banner comes last, once every service answers, and request logs stay quiet', async (t) => {
+  const banner = output.indexOf('Tollgate demo mode')
+  const up = output.indexOf('Everything is up. Open the demo web app')
+  t.ok(banner > 0 && up > banner, 'the credentials are printed just before the "everything is up" line')
+  t.notMatch(output.slice(banner), /^\[(auth|api |web )\]/m, 'nothing follows the banner but the "up" line')
+  // Requests meanwhile (the page, the API) leave no log lines at the default level.
+  await fetch(`http://127.0.0.1:${webPort}/`)
+  await fetch(`${issuer.replace('localhost', '127.0.0.1')}/.well-known/openid-configuration`)
+  await new Promise((r) => setTimeout(r, 200))
+  t.notMatch(child.output(), /INFO: (incoming request|request completed)/, 'no per-request log lines')
 })
 
 t.test('the password grant line of the banner works as printed (public client, no secret)', async (t) => {
@@ -103,4 +115,37 @@ t.test('a token signed by any other key is refused', async (t) => {
     .sign(privateKey)
   const res = await fetch(`${api}/v1/notes`, { headers: { authorization: `Bearer ${forged}` } })
   t.equal(res.status, 401)
+})
+
+t.test('issue 21: Ctrl-C stops every service and exits 0', async (t) => {
+  const run = await startAll()
+  t.teardown(() => run.child.stop('SIGKILL'))
+  t.match(run.child.output(), /Everything is up/)
+  // What a terminal does on Ctrl-C: SIGINT to the foreground process group (here: the script's own group).
+  process.kill(-run.child.pid, 'SIGINT')
+  t.equal(await run.child.exited, 0, run.child.output().slice(-500))
+  t.notMatch(run.child.output(), /exited \(/, 'no service is reported as having died')
+  const refused = await fetch(`http://127.0.0.1:${run.authPort}/healthz`).then(
+    () => false,
+    () => true,
+  )
+  t.ok(refused, 'the auth server is gone')
+})
+
+t.test('issue 21: with REDIS_URL the demo clients and user are written into that Redis, and say so', async (t) => {
+  const redis = await startRedis({ private: true })
+  t.teardown(() => redis.stop())
+  const run = await startAll({ REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix })
+  t.teardown(() => run.child.stop())
+  const out = run.child.output()
+  t.match(out, new RegExp(`demo clients and user were written into REDIS_URL \\(redis://127\\.0\\.0\\.1:${redis.port}\\)`))
+  const secret = /service client\s+demo-service \/ (\S+)/.exec(out)?.[1]
+  t.ok(secret, out.slice(-1500))
+  t.equal((await redisCli(redis.port, 'exists', `${redis.prefix}client:demo-service`)).trim(), '1')
+  const res = await fetch(`http://127.0.0.1:${run.authPort}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`demo-service:${secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  })
+  t.equal(res.status, 200, 'the printed secret works')
 })

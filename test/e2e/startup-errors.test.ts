@@ -47,9 +47,14 @@ t.test('pnpm start: a bad or taken port names its variable, before anything star
     taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)),
   )
   t.teardown(() => taken.close())
-  const busy = await run(['scripts/start-all.mjs'], { API_PORT: String(port), AUTH_PORT: String(await freePort()) })
+  // `pnpm start` runs it with --build: a taken port is said before the build starts, not after it.
+  const busy = await run(['scripts/start-all.mjs', '--build'], {
+    API_PORT: String(port),
+    AUTH_PORT: String(await freePort()),
+  })
   t.equal(busy.code, 1)
   t.match(busy.out, new RegExp(`^pnpm start: API_PORT=${port}: the port is already in use`))
+  t.notMatch(busy.out, /building/, 'nothing was built')
   const server = await auth({ PORT: String(port) })
   t.equal(server.code, 1)
   t.match(server.out, new RegExp(`tollgate: PORT=${port}: the port is already in use \\(set PORT to another port\\)`))
@@ -135,4 +140,20 @@ t.test('a resource or a client asking for an algorithm outside SIGNING_ALGS stop
   t.equal(env.code, 1)
   t.equal(env.out, 'tollgate: invalid configuration: SIGNING_ALGS: "HS256" is not one of RS256, ES256, EdDSA\n')
   noStack(t, `${res.out}${bad.out}${env.out}`)
+})
+
+t.test('issue 21: every service names a bad LOG_LEVEL in one line, the demo web app and tollgate dev included', async (t) => {
+  const entries: [string, string[]][] = [
+    ['tollgate: invalid configuration: LOG_LEVEL: must be one of', ['packages/auth-server/dist/server.bundle.js']],
+    ['resource-api: invalid configuration: LOG_LEVEL: must be one of', ['packages/resource-api/dist/server.bundle.js']],
+    ['demo-web: invalid configuration: LOG_LEVEL: must be one of', ['packages/demo-web/dist/server.js']],
+    ['tollgate: LOG_LEVEL: must be one of', ['packages/auth-server/bin/tollgate.js', 'dev', '--port', '0']],
+  ]
+  for (const [line, args] of entries) {
+    const res = await run(args, { PORT: '0', LOG_LEVEL: 'loud' })
+    t.equal(res.code, 1, args[0])
+    t.equal(res.out.trim().split('\n').length, 1, `${args[0]}: one line (${res.out.trim()})`)
+    t.match(res.out, line)
+    noStack(t, res.out)
+  }
 })

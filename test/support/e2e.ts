@@ -3,6 +3,7 @@
 import type { Test } from 'tap'
 import { bootstrapDir } from './fixtures.js'
 import { freePort } from './ports.js'
+import { stopWith } from './processes.js'
 import { type RedisOptions, startRedis, type TestRedis } from './redis.js'
 import { type Service, startAuthServer, startResourceApi } from './services.js'
 
@@ -55,7 +56,7 @@ export async function startE2e(t: Test, options: E2eOptions = {}): Promise<E2eSt
       env: { ISSUER: issuer, AUDIENCE: audience, ...extra },
       readyPath: '/healthz',
     })
-    t.teardown(() => api?.stop())
+    stopWith(t, { 'the resource API': api })
     await options.beforeAuth?.(api)
   }
   const env = {
@@ -67,7 +68,8 @@ export async function startE2e(t: Test, options: E2eOptions = {}): Promise<E2eSt
     ...options.env,
   }
   let auth = await startAuthServer({ port: authPort, env })
-  t.teardown(() => auth.stop())
+  // The current auth server (restartAuth replaces it), stopped and, when the test failed, its output shown.
+  stopWith(t, { 'the auth server': { output: () => auth.output(), stop: () => auth.stop() } })
   if (api) {
     // Ready once it has the issuer's keys.
     for (let i = 0; i < 400 && (await fetch(`${api.url}/readyz`)).status !== 200; i++) {

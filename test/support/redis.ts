@@ -1,11 +1,11 @@
 // A private redis-server per test file, on a free port, with no persistence; REDIS_URL overrides it.
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { freePort } from './ports.js'
-import { reapOnExit } from './reaper.js'
+import { startProcess, type TestProcess } from './processes.js'
 
 export interface TestRedis {
   readonly url: string
@@ -31,11 +31,24 @@ export interface RedisOptions {
   readonly args?: readonly string[]
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+/** redis-server exited before it answered; `output` is what it said (a taken port, a bad argument). */
+class RedisStartError extends Error {
+  constructor(
+    readonly code: number | null,
+    readonly output: string,
+  ) {
+    super(`redis-server exited with ${code}: ${output.trim().split('\n').slice(-5).join(' | ')}`)
+  }
+}
+
+/** Whether a start failed because another process took its port between our probe and its bind. */
+const lostPortRace = (err: unknown) => err instanceof RedisStartError && /Address already in use|bind/i.test(err.output)
+
+async function waitForPort(port: number, child: TestProcess, timeoutMs = 10_000): Promise<void> {
   const { connect } = await import('node:net')
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`)
+    if (child.process.exitCode !== null) throw new RedisStartError(child.process.exitCode, child.output())
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1')
       socket.once('connect', () => {
@@ -50,7 +63,28 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000
     if (ok) return
     await new Promise((r) => setTimeout(r, 50))
   }
-  throw new Error(`redis-server did not start on port ${port}`)
+  throw new Error(`redis-server did not start on port ${port}: ${child.output().trim()}`)
+}
+
+/**
+ * Starts one redis-server with `argsFor(port)` on a free port, retrying with another port when it lost a port race
+ * (at most 5 times); every other failure is thrown with what redis-server said.
+ */
+async function launchRedis(
+  argsFor: (port: number) => string[],
+  portOptions: { plus?: number } = {},
+): Promise<{ port: number; child: TestProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(portOptions)
+    const child = startProcess('redis-server', argsFor(port))
+    try {
+      await waitForPort(port, child)
+      return { port, child }
+    } catch (err) {
+      await child.stop('SIGKILL')
+      if (attempt >= 5 || !lostPortRace(err)) throw err
+    }
+  }
 }
 
 /**
@@ -68,24 +102,23 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     const noop = async () => {}
     return { url: external, port: Number(url.port || 6379), prefix, kill: noop, restart: noop, stop: noop }
   }
-  const port = await freePort()
   const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-redis-'))
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'warning']
-  args.push('--appendonly', options.appendonly ? 'yes' : 'no')
-  if (options.appendonly) args.push('--appendfsync', 'always')
-  if (options.private) args.push('--enable-debug-command', 'local')
-  args.push(...(options.args ?? []))
-  let child: ChildProcess
+  const argsFor = (port: number) => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'warning']
+    args.push('--appendonly', options.appendonly ? 'yes' : 'no')
+    if (options.appendonly) args.push('--appendfsync', 'always')
+    if (options.private) args.push('--enable-debug-command', 'local')
+    args.push(...(options.args ?? []))
+    return args
+  }
+  let { port, child } = await launchRedis(argsFor)
   const launch = async () => {
-    child = reapOnExit(spawn('redis-server', args, { stdio: 'ignore' }))
+    // The same port again (clients reconnect to it): a lost race here is the test's failure, said with Redis's words.
+    child = startProcess('redis-server', argsFor(port))
     await waitForPort(port, child)
   }
-  await launch()
   const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
+    await child.stop('SIGKILL')
   }
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -149,9 +182,10 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
   const masters = options.masters ?? 3
   const replicas = options.replicas ?? 0
   const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-cluster-'))
-  const children = new Map<number, ChildProcess>()
+  const children = new Map<number, TestProcess>()
   const seeds: { host: string; port: number }[] = []
-  const live = () => [...children].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([p]) => p)
+  const live = () =>
+    [...children].filter(([, c]) => c.process.exitCode === null && c.process.signalCode === null).map(([p]) => p)
   const clusterInfo = async () => {
     for (const port of live()) {
       try {
@@ -178,41 +212,34 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
   }
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
-      const port = await freePort()
-      const busPort = await freePort()
-      const child = reapOnExit(
-        spawn(
-          'redis-server',
-          [
-            '--port',
-            String(port),
-            '--bind',
-            '127.0.0.1',
-            '--cluster-enabled',
-            'yes',
-            '--cluster-port',
-            String(busPort),
-            '--cluster-config-file',
-            `nodes-${port}.conf`,
-            '--cluster-node-timeout',
-            String(options.nodeTimeoutMs ?? 2000),
-            '--save',
-            '',
-            '--appendonly',
-            'no',
-            // Replicas sync at once (not after the 5 s a diskless master waits for more of them).
-            '--repl-diskless-sync-delay',
-            '0',
-            '--dir',
-            dir,
-            '--loglevel',
-            'warning',
-          ],
-          { stdio: 'ignore' },
-        ),
+      // The cluster bus listens on port + 10 000 (redis-server's default): both must be free.
+      const { port, child } = await launchRedis(
+        (port) => [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          String(options.nodeTimeoutMs ?? 2000),
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          // Replicas sync at once (not after the 5 s a diskless master waits for more of them).
+          '--repl-diskless-sync-delay',
+          '0',
+          '--dir',
+          dir,
+          '--loglevel',
+          'warning',
+        ],
+        { plus: 10_000 },
       )
       children.set(port, child)
-      await waitForPort(port, child)
       seeds.push({ host: '127.0.0.1', port })
     }
     await runCli([
@@ -225,16 +252,10 @@ export async function startRedisCluster(options: ClusterOptions = {}): Promise<T
     ])
     await waitHealthy()
   } catch (err) {
-    for (const child of children.values()) child.kill('SIGKILL')
+    await Promise.all([...children.values()].map((child) => child.stop('SIGKILL')))
     throw err
   }
-  const stopChild = (child: ChildProcess) =>
-    child.exitCode !== null || child.signalCode !== null
-      ? undefined
-      : new Promise((resolve) => {
-          child.once('exit', resolve)
-          child.kill('SIGKILL')
-        })
+  const stopChild = (child: TestProcess) => child.stop('SIGKILL')
   return {
     nodes: seeds.map((s) => `${s.host}:${s.port}`).join(','),
     seeds,

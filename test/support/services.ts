@@ -1,8 +1,8 @@
 // Starts the real auth server and resource API as processes on free ports, for end-to-end tests.
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './ports.js'
-import { reapOnExit } from './reaper.js'
+import { startProcess } from './processes.js'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -12,7 +12,7 @@ export interface Service {
   readonly process: ChildProcess
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string
-  /** SIGTERM (or the given signal) and wait for exit. */
+  /** SIGTERM (or the given signal) to its process group and wait for exit (SIGKILL after 10 s). */
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
@@ -34,38 +34,21 @@ export async function spawnService(entry: string, options: StartOptions): Promis
   for (const [k, v] of Object.entries({ ...process.env, LOG_LEVEL: 'warn', ...options.env, PORT: String(port) })) {
     if (v !== undefined) env[k] = v
   }
-  const child = reapOnExit(
-    spawn(process.execPath, [entry, ...(options.args ?? [])], {
-      cwd: options.cwd ?? ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  )
-  let output = ''
-  child.stdout?.on('data', (d) => {
-    output += d
-  })
-  child.stderr?.on('data', (d) => {
-    output += d
-  })
+  const started = startProcess(process.execPath, [entry, ...(options.args ?? [])], { cwd: options.cwd ?? ROOT, env })
+  const child = started.process
   const url = `http://127.0.0.1:${port}`
   const service: Service = {
     url,
     port,
     process: child,
-    output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill(signal)
-      await exited
-    },
+    output: started.output,
+    stop: (signal = 'SIGTERM') => started.stop(signal),
   }
   const readyPath = options.readyPath === undefined ? '/readyz' : options.readyPath
   if (readyPath === null) return service
   const deadline = Date.now() + (options.timeoutMs ?? 20_000)
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}:\n${output}`)
+    if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}:\n${started.output()}`)
     try {
       const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(1000) })
       if (res.status === 200) return service
@@ -73,7 +56,7 @@ export async function spawnService(entry: string, options: StartOptions): Promis
     await new Promise((r) => setTimeout(r, 50))
   }
   await service.stop('SIGKILL')
-  throw new Error(`${entry} did not become ready:\n${output}`)
+  throw new Error(`${entry} did not become ready:\n${started.output()}`)
 }
 
 /** The auth server; its per-IP token rate limit is off unless a test sets TOKEN_RATE_LIMIT (load tests share one IP). */

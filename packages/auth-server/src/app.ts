@@ -1,7 +1,7 @@
 // buildApp: the auth server as a Fastify instance that is configured but not listening.
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
-import { routeLatency } from '@tollgate/shared/service'
+import { clientErrorHandler, frameworkErrors, routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { ClientCache } from './clients/cache.js'
@@ -88,9 +88,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
     schemaController: { compilersFactory: lazyCompilersFactory() as never },
+    // A URL that cannot be decoded, malformed HTTP: answered by the one error handler, in the OAuth format.
+    frameworkErrors: frameworkErrors as never,
+    clientErrorHandler,
   })
 
-  const metrics = new AuthMetrics()
+  const metrics = new AuthMetrics({ clientLabels: config.metricsClientLabels })
   const ctx: ServerContext = {
     config,
     log,
@@ -140,7 +143,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metadataRoutes, { ctx })
   await app.register(jwksRoute, { ctx })
   await app.register(healthRoutes, { ctx })
-  await app.register(metricsRoute, { metrics: ctx.metrics })
+  await app.register(metricsRoute, { metrics: ctx.metrics, access: config.metrics })
   await app.register(oauthEndpoints, { ctx })
   await app.register(authorizeRoutes, { ctx })
   await app.register(logoutRoutes, { ctx })

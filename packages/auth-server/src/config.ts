@@ -1,7 +1,7 @@
 // The auth server's configuration: the only reader of process.env; validated and frozen.
 import path from 'node:path'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tollgate/shared'
-import { ConfigError, env as parse } from '@tollgate/shared/service'
+import { ConfigError, type MetricsAccess, metricsAccess, env as parse } from '@tollgate/shared/service'
 
 export interface Config {
   readonly port: number
@@ -62,6 +62,17 @@ export interface Config {
   /** Demo mode only: the resource API audience and the demo web app origin the seeded clients use. */
   readonly demoAudience: string
   readonly demoWebOrigin: string
+  /**
+   * DEMO_SEED: `auto` seeds the demo clients and user only into the in-memory store without a bootstrap file; `on`
+   * also into Redis (what `pnpm start` asks for when REDIS_URL is set); `off` never.
+   */
+  readonly demoSeed: 'auto' | 'on' | 'off'
+  /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
+  readonly metrics: MetricsAccess
+  /** METRICS_CLIENT_LABELS: label counters by client_id (off by default: /metrics would list every client). */
+  readonly metricsClientLabels: boolean
+  /** BANNER_FORMAT: the demo banner as text (default) or as one JSON line `{"tollgate_banner": …}` for a supervisor. */
+  readonly bannerFormat: 'text' | 'json'
 }
 
 type Env = parse.Env
@@ -226,6 +237,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     shutdownDelay: integer(env, 'SHUTDOWN_DELAY', 0, 0, 120),
     demoAudience: urlOf(env, 'DEMO_AUDIENCE', 'http://localhost:3001'),
     demoWebOrigin: new URL(urlOf(env, 'DEMO_WEB_ORIGIN', 'http://localhost:3002')).origin,
+    demoSeed: parse.oneOf(env, 'DEMO_SEED', ['auto', 'on', 'off'], 'auto'),
+    bannerFormat: parse.oneOf(env, 'BANNER_FORMAT', ['text', 'json'], 'text'),
+    metrics: metricsAccess(env),
+    metricsClientLabels: boolean(env, 'METRICS_CLIENT_LABELS', false),
   })
 }
 

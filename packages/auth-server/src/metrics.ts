@@ -45,6 +45,13 @@ const COUNTERS = {
 } as const satisfies Record<string, readonly [string, string, readonly string[]]>
 
 type CounterName = keyof typeof COUNTERS
+
+/** The labels without `client_id`. */
+function withoutClient(labels: Labels | undefined): Labels {
+  if (labels === undefined) return {}
+  const { client_id: _, ...rest } = labels
+  return rest
+}
 const MAX_QUEUED = 10_000
 
 /**
@@ -77,7 +84,14 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
   #loading: Promise<Registry> | undefined
   readonly #queue: (() => void)[] = []
 
-  constructor() {
+  readonly #clientLabels: boolean
+
+  /**
+   * @param options.clientLabels label counters by `client_id` (METRICS_CLIENT_LABELS); off by default, so /metrics
+   * does not enumerate the registered clients.
+   */
+  constructor(options: { clientLabels?: boolean } = {}) {
+    this.#clientLabels = options.clientLabels ?? false
     const queued = (apply: (metrics: AuthMetrics) => void) => {
       if (this.#queue.length < MAX_QUEUED) this.#queue.push(() => apply(this))
     }
@@ -94,12 +108,13 @@ export class AuthMetrics implements Record<CounterName, CounterLike> {
         CounterName,
         (typeof COUNTERS)[CounterName],
       ][]) {
-        this[name] = new client.Counter({
-          name: metric,
-          help,
-          labelNames: [...labelNames],
-          registers: [registry],
-        }) as unknown as CounterLike
+        const withClient = (labelNames as readonly string[]).includes('client_id')
+        const names = this.#clientLabels ? [...labelNames] : labelNames.filter((l: string) => l !== 'client_id')
+        const counter = new client.Counter({ name: metric, help, labelNames: names, registers: [registry] })
+        this[name] =
+          withClient && !this.#clientLabels
+            ? { inc: (labels, value) => counter.inc(withoutClient(labels), value as number) }
+            : (counter as unknown as CounterLike)
       }
       registry.registerMetric(this.httpDuration as never)
       client.collectDefaultMetrics({ register: registry, prefix: 'tollgate_' })

@@ -1,4 +1,5 @@
 // Scope and audience rules: parse RFC 6749 §3.3 scope strings, intersect with what a client may have, pick the RFC 8707 audience.
+import { echo } from '@tollgate/shared/service'
 import { InvalidScope, InvalidTarget } from './errors.js'
 import type { ClientRecord } from './store/types.js'
 
@@ -32,7 +33,7 @@ export function grantScopes(requested: readonly string[] | undefined, allowed: r
   if (requested === undefined) return [...allowed]
   const permitted = new Set(allowed)
   for (const scope of requested) {
-    if (!permitted.has(scope)) throw new InvalidScope(`scope "${scope}" is not allowed for this client`)
+    if (!permitted.has(scope)) throw new InvalidScope(`scope "${echo(scope)}" is not allowed for this client`)
   }
   return [...requested]
 }

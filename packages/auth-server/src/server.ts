@@ -1,4 +1,6 @@
 // Entry point: reads configuration, opens keys and store, applies the bootstrap file, listens; shuts down gracefully.
+
+import { serveMetrics } from '@tollgate/shared/service'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
@@ -23,11 +25,13 @@ function fail(message: string): never {
   process.exit(1)
 }
 
-function demoBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>>): string {
+function demoBanner(config: Config, demo: Awaited<ReturnType<typeof seedDemo>>, where: string | undefined): string {
   const token = `${config.baseUrl}/oauth/token`
   return [
     '',
-    '  Tollgate demo mode (in-memory store, nothing is persisted). Demo credentials, valid until restart:',
+    where
+      ? `  Tollgate demo mode: the demo clients and user were written into ${where} (their credentials are new at every start):`
+      : '  Tollgate demo mode (in-memory store, nothing is persisted). Demo credentials, valid until restart:',
     `    service client  ${demo.service.clientId} / ${demo.service.clientSecret}`,
     '                    confidential; client_credentials only (service-to-service tokens)',
     `    web client      ${demo.web.clientId}`,
@@ -140,6 +144,11 @@ async function main(): Promise<void> {
             : {}),
         })
 
+  // After a lost connection, nothing is served until the reconnected Redis is known to hold its data (or healed).
+  if (watch) store.holdAfterReconnect?.(async () => void (await watch.verify()))
+
+  /** The separate metrics listener (METRICS_PORT), closed with the server. */
+  let closeMetrics: (() => Promise<void>) | undefined
   closeWithGrace({ delay: 10_000 + config.shutdownDelay * 1000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error')
     else log.info({ signal }, 'shutting down')
@@ -148,14 +157,16 @@ async function main(): Promise<void> {
     watch?.stop()
     if (config.shutdownDelay > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000))
     await app.close()
+    await closeMetrics?.()
     keystore.close()
     await store.close()
   })
 
-  const demo =
-    store.kind === 'memory' && !config.bootstrapFile
-      ? await seedDemo(store, hasher, Date.now(), { audience: config.demoAudience, webOrigin: config.demoWebOrigin })
-      : undefined
+  const seed =
+    config.demoSeed === 'on' || (config.demoSeed === 'auto' && store.kind === 'memory' && !config.bootstrapFile)
+  const demo = seed
+    ? await seedDemo(store, hasher, Date.now(), { audience: config.demoAudience, webOrigin: config.demoWebOrigin })
+    : undefined
   await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
     const variable = process.env.TOLLGATE_PORT_VARIABLE ?? 'PORT'
     if (err.code === 'EADDRINUSE')
@@ -165,7 +176,24 @@ async function main(): Promise<void> {
   })
   // Off the cold-start path: metrics recorded until now were queued.
   app.ctx.metrics.load().catch((err: Error) => log.error({ err }, 'metrics unavailable'))
-  if (demo) process.stdout.write(`${demoBanner(config, demo)}\n`)
+  const { metrics } = config
+  if (metrics.port !== undefined) {
+    const metricsServer = await serveMetrics({ ...metrics, port: metrics.port }, () => app.ctx.metrics.render()).catch(
+      (err: NodeJS.ErrnoException) =>
+        fail(
+          err.code === 'EADDRINUSE'
+            ? `METRICS_PORT=${metrics.port}: the port is already in use (set METRICS_PORT to another port)`
+            : `METRICS_PORT=${metrics.port}: cannot listen on ${metrics.host}: ${err.message}`,
+        ),
+    )
+    closeMetrics = () => new Promise((resolve) => metricsServer.close(() => resolve()))
+  }
+  if (demo) {
+    const banner = demoBanner(config, demo, store.kind === 'memory' ? undefined : redisSetting(config))
+    process.stdout.write(
+      config.bannerFormat === 'json' ? `${JSON.stringify({ tollgate_banner: banner })}\n` : `${banner}\n`,
+    )
+  }
 }
 
 await main()

@@ -7,6 +7,7 @@ export interface DemoConfig {
   readonly authUrl: string
   readonly apiUrl: string
   readonly clientId: string
+  readonly logLevel: string
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '')
@@ -18,6 +19,7 @@ export function loadConfig(env: parse.Env = process.env): DemoConfig {
     authUrl: trimSlash(parse.httpUrl(env, 'AUTH_URL', 'http://localhost:3000')),
     apiUrl: trimSlash(parse.httpUrl(env, 'API_URL', 'http://localhost:3001')),
     clientId: parse.text(env, 'CLIENT_ID') ?? 'demo-web',
+    logLevel: parse.oneOf(env, 'LOG_LEVEL', parse.LOG_LEVELS, 'info'),
   })
 }
 

@@ -16,7 +16,7 @@ try {
   throw err
 }
 
-const app = Fastify({ logger: { level: process.env.LOG_LEVEL || 'info' } })
+const app = Fastify({ logger: { level: config.logLevel } })
 const root = fileURLToPath(new URL('../public/', import.meta.url))
 const csp = [
   "default-src 'self'",

@@ -1,6 +1,17 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
 import { createVerifier, dpopNonces, tollgate, type Verifier } from '@tollgate/shared'
-import { corsHook, lazyDocs, routeLatency } from '@tollgate/shared/service'
+import {
+  answerBody,
+  clientErrorHandler,
+  corsHook,
+  echo,
+  frameworkErrors,
+  lazyDocs,
+  METRICS_CHALLENGE,
+  metricsAuthorized,
+  requestErrorAnswer,
+  routeLatency,
+} from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
 import { type Logger, pino } from 'pino'
@@ -18,6 +29,13 @@ export interface ResourceAppOptions {
 }
 
 const VERBOSE = new Set(['info', 'debug', 'trace'])
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's metrics (also served on METRICS_PORT when that is set). */
+    readonly apiMetrics: ApiMetrics
+  }
+}
 
 const status = {
   type: 'object',
@@ -55,8 +73,11 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
     bodyLimit: 16 * 1024,
     // Fastify's own counter ids, or the caller's X-Request-Id: cheaper than a UUID per request.
     requestIdHeader: 'x-request-id',
+    frameworkErrors: frameworkErrors as never,
+    clientErrorHandler,
   })
   const metrics = new ApiMetrics()
+  app.decorate('apiMetrics', metrics)
   const verifier =
     options.verifier ??
     createVerifier({
@@ -91,17 +112,18 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   if (verifier.revocation) metrics.followRevocations(verifier.revocation)
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const status = err.statusCode ?? 500
-    if (status >= 500) {
+    const answer = requestErrorAnswer(err, request)
+    if (!answer) {
       log.error({ reqId: request.id, err }, 'unhandled error')
       return reply.code(500).send({ error: 'server_error', error_description: 'internal error' })
     }
-    return reply.code(status).send({ error: 'invalid_request', error_description: err.message })
+    return reply.code(answer.status).header('cache-control', 'no-store').send(answerBody(answer))
   })
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+    reply.code(404).send({
+      error: 'not_found',
+      error_description: `no route for ${echo(request.method, 16)} ${echo(request.url.split('?')[0], 100)}`,
+    }),
   )
 
   if (config.corsOrigins.length > 0) {
@@ -150,23 +172,37 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   })
   routeLatency(app, metrics.observeRequest)
 
-  app.get(
-    '/metrics',
-    {
-      schema: {
-        summary: 'Prometheus metrics (text exposition format)',
-        tags: ['health'],
-        produces: ['text/plain'],
-        response: { 200: { type: 'string' } },
+  // /metrics: open, behind METRICS_TOKEN, or only on METRICS_PORT (server.ts serves it there).
+  const access = config.metrics
+  if (access.port === undefined) {
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          summary: 'Prometheus metrics (text exposition format)',
+          description: 'Open unless METRICS_TOKEN is set (then `Authorization: Bearer <token>`).',
+          tags: ['health'],
+          produces: ['text/plain'],
+          response: { 200: { type: 'string' }, 401: { type: 'object', additionalProperties: true } },
+        },
+        serializerCompiler: plainText,
       },
-      serializerCompiler: plainText,
-    },
-    async (_request, reply) =>
-      reply
-        .type(metrics.registry.contentType)
-        .header('cache-control', 'no-store')
-        .send(await metrics.registry.metrics()),
-  )
+      async (request, reply) => {
+        if (!metricsAuthorized(request.headers.authorization, access.token)) {
+          return reply
+            .code(METRICS_CHALLENGE.status)
+            .headers(METRICS_CHALLENGE.headers)
+            .serializer(JSON.stringify)
+            .type('application/json')
+            .send(METRICS_CHALLENGE.body)
+        }
+        return reply
+          .type(metrics.registry.contentType)
+          .header('cache-control', 'no-store')
+          .send(await metrics.registry.metrics())
+      },
+    )
+  }
 
   app.get(
     '/healthz',

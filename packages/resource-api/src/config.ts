@@ -1,5 +1,5 @@
 // The resource API's configuration: the only reader of process.env; validated and frozen.
-import { ConfigError, env as parse } from '@tollgate/shared/service'
+import { ConfigError, type MetricsAccess, metricsAccess, env as parse } from '@tollgate/shared/service'
 
 export interface ResourceConfig {
   readonly port: number
@@ -26,6 +26,8 @@ export interface ResourceConfig {
   readonly dpopNonceKey: Buffer | undefined
   /** The public base URL clients address (DPoP `htu`), when a proxy rewrites scheme or host. */
   readonly publicUrl: string | undefined
+  /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
+  readonly metrics: MetricsAccess
 }
 
 function nonceKeyOf(env: parse.Env): Buffer | undefined {
@@ -68,6 +70,7 @@ export function loadConfig(env: parse.Env = process.env): ResourceConfig {
     dpopNonceRequired: parse.oneOf(env, 'DPOP_NONCE', ['off', 'required'], 'off') === 'required',
     dpopNonceKey: nonceKeyOf(env),
     publicUrl: httpUrl(env, 'PUBLIC_URL', undefined),
+    metrics: metricsAccess(env),
   })
 }
 

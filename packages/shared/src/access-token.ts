@@ -37,37 +37,71 @@ export interface VerifiedAccessToken {
 }
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
-const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
+const ACCESS_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']
+/** OIDC Core §2: what every ID token carries. */
+const ID_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat']
+
+/** What is being checked: an access token (RFC 9068, `typ` at+jwt) or an ID token (OIDC Core, `typ` JWT). */
+type TokenKind = 'access' | 'id'
+
 /** The deepest `act` nesting accepted: a delegation chain longer than this is not a chain a service should trust. */
 export const MAX_ACTOR_DEPTH = 8
 
-/** RFC 8693 §4.1: an object with a string `sub`, and optionally a nested actor of the same shape. */
+/**
+ * The latest time a token may name (9999-12-31T23:59:59Z, as seconds): anything later is not a time but a number
+ * chosen to break arithmetic (`exp * 1000` beyond 2^53, a Redis TTL out of range).
+ */
+export const MAX_TOKEN_TIME = 253_402_300_799
+
+/** An identifier claim: a non-empty string of at most 1 024 characters with no control characters. */
+const IDENTIFIER = /^[^\p{Cc}]{1,1024}$/u
+const isIdentifier = (value: unknown): value is string => typeof value === 'string' && IDENTIFIER.test(value)
+/** RFC 6749 §3.3: scope-tokens (%x21 / %x23-5B / %x5D-7E) separated by spaces; empty is no scope. */
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E ]*$/
+/** A NumericDate (RFC 7519 §2) as Tollgate issues them: whole seconds, 0 … {@link MAX_TOKEN_TIME}. */
+const isTime = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN_TIME
+
+/** RFC 8693 §4.1: an object with an identifier `sub`, and optionally a nested actor of the same shape. */
 function isActor(value: unknown, depth: number): boolean {
   if (depth >= MAX_ACTOR_DEPTH || typeof value !== 'object' || value === null || Array.isArray(value)) return false
   const { sub, act } = value as { sub?: unknown; act?: unknown }
-  return typeof sub === 'string' && sub.length > 0 && (act === undefined || isActor(act, depth + 1))
+  return isIdentifier(sub) && (act === undefined || isActor(act, depth + 1))
 }
 
-function checkClaimTypes(claims: Record<string, unknown>): AccessTokenClaims {
+/** `aud`: one non-empty string, or a non-empty array of them (RFC 7519 §4.1.3). */
+function audienceList(aud: unknown): string[] | undefined {
+  if (isIdentifier(aud)) return [aud]
+  if (!Array.isArray(aud) || aud.length === 0 || aud.length > 64 || !aud.every(isIdentifier)) return undefined
+  return aud as string[]
+}
+
+/**
+ * Every claim a verifier or its callers read, checked for type and range: a token whose claims are of the wrong type
+ * is an invalid token, whatever its signature — so no caller (introspection, revocation, exchange, a Redis script)
+ * ever sees a number where it expects a string, a time of 1e308 or an identifier with control characters.
+ */
+function checkClaimTypes(claims: Record<string, unknown>, kind: TokenKind): AccessTokenClaims {
   const bad = (name: string): never => {
     throw new InvalidTokenError('ERR_TOKEN_CLAIM', `"${name}" claim has the wrong type`)
   }
-  for (const name of ['sub', 'jti', 'client_id']) {
-    const value = claims[name]
-    if (typeof value !== 'string' || value.length === 0) bad(name)
+  for (const name of kind === 'access' ? ['sub', 'jti', 'client_id'] : ['sub']) {
+    if (!isIdentifier(claims[name])) bad(name)
   }
-  if (claims.scope !== undefined && typeof claims.scope !== 'string') bad('scope')
-  if (claims.auth_time !== undefined && typeof claims.auth_time !== 'number') bad('auth_time')
-  if (claims.sid !== undefined && typeof claims.sid !== 'string') bad('sid')
+  for (const name of ['jti', 'client_id', 'sid', 'nonce', 'azp']) {
+    if (claims[name] !== undefined && !isIdentifier(claims[name])) bad(name)
+  }
+  if (claims.scope !== undefined && (typeof claims.scope !== 'string' || !SCOPE.test(claims.scope))) bad('scope')
+  if (claims.auth_time !== undefined && !isTime(claims.auth_time)) bad('auth_time')
   if (claims.cnf !== undefined) {
     const cnf = claims.cnf as { jkt?: unknown } | null
-    if (typeof cnf !== 'object' || cnf === null || typeof cnf.jkt !== 'string') bad('cnf')
+    if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf) || !isIdentifier(cnf.jkt)) bad('cnf')
   }
   if (claims.act !== undefined && !isActor(claims.act, 0)) bad('act')
   if (claims.roles !== undefined) {
-    if (!Array.isArray(claims.roles) || claims.roles.some((r) => typeof r !== 'string')) bad('roles')
+    if (!Array.isArray(claims.roles) || claims.roles.length > 256 || !claims.roles.every(isIdentifier)) bad('roles')
   }
-  if (claims.scope === undefined) return { ...claims, scope: '' } as AccessTokenClaims
+  if (kind === 'access' && claims.scope === undefined) return { ...claims, scope: '' } as AccessTokenClaims
   return claims as AccessTokenClaims
 }
 
@@ -101,14 +135,24 @@ function keyObjectOf(key: Jose.CryptoKey | KeyObject): KeyObject {
   return object
 }
 
-/** `exp`, `nbf`, `iat` and the presence of the required claims, with the tolerance, as RFC 7519 §4.1 says. */
-function checkTimes(payload: Record<string, unknown>, nowSec: number, tolerance: number): void {
-  for (const name of REQUIRED_CLAIMS) if (payload[name] === undefined) throw claimFailed(name)
+/**
+ * The presence of the required claims, `exp`/`nbf`/`iat` as whole seconds in range, and the times with the tolerance
+ * (RFC 7519 §4.1). `expiredGraceSec` extends how long after `exp` a token is still read (logout hints only).
+ */
+function checkTimes(
+  payload: Record<string, unknown>,
+  nowSec: number,
+  tolerance: number,
+  kind: TokenKind,
+  expiredGraceSec: number,
+): void {
+  for (const name of kind === 'access' ? ACCESS_CLAIMS : ID_CLAIMS)
+    if (payload[name] === undefined) throw claimFailed(name)
   for (const name of ['exp', 'nbf', 'iat']) {
     const value = payload[name]
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) throw claimFailed(name)
+    if (value !== undefined && !isTime(value)) throw claimFailed(name)
   }
-  if ((payload.exp as number) <= nowSec - tolerance)
+  if ((payload.exp as number) <= nowSec - tolerance - expiredGraceSec)
     throw new InvalidTokenError('ERR_TOKEN_EXPIRED', 'token has expired')
   if (payload.nbf !== undefined && (payload.nbf as number) > nowSec + tolerance) {
     throw new InvalidTokenError('ERR_TOKEN_NOT_YET_VALID', 'token is not yet valid')
@@ -118,14 +162,48 @@ function checkTimes(payload: Record<string, unknown>, nowSec: number, tolerance:
 /**
  * The check every Tollgate access token passes: at most `maxTokenLength`, a compact JWS with canonical base64url
  * and no duplicate JSON members, `alg` RS256, ES256 or EdDSA and exactly that of the key its `kid` names, `typ`
- * `at+jwt`, a signature by one of `keys`, `iss` exactly the issuer, `aud` containing the audience, `exp`/`nbf`/`iat` within the tolerance, and the RFC 9068 claims present
- * with the right types. Anything else throws a {@link TollgateTokenError} (never a jose error).
+ * `at+jwt`, a signature by one of `keys`, `iss` exactly the issuer, `aud` containing the audience, `exp`/`nbf`/`iat`
+ * within the tolerance, and the RFC 9068 claims present with the right types. Anything else throws a {@link TollgateTokenError} (never a jose error).
  *
  * @example
  * const check = accessTokenCheck({ issuer, audience: 'https://api.example', keys })
  * const { claims } = await check(token)
  */
 export function accessTokenCheck(options: AccessTokenCheck): (token: string) => Promise<VerifiedAccessToken> {
+  return tokenCheck(options, 'access', 0)
+}
+
+export interface IdTokenCheck extends Omit<AccessTokenCheck, 'audience'> {
+  /** How long after `exp` the token is still read (OIDC RP-Initiated Logout accepts expired hints). Default 0. */
+  readonly expiredGraceSec?: number
+}
+
+/**
+ * The same check for this issuer's ID tokens (OIDC Core §2; `typ` `JWT`, no `client_id`/`jti` required): the auth
+ * server reads logout hints with it, so an ID token's claims have the same types and ranges as an access token's.
+ * The caller checks `aud` (the client) itself.
+ *
+ * @example
+ * const check = idTokenCheck({ issuer, keys, expiredGraceSec: 30 * 86_400 })
+ * const { claims } = await check(idTokenHint)
+ */
+export function idTokenCheck(options: IdTokenCheck): (token: string) => Promise<VerifiedAccessToken> {
+  const grace = options.expiredGraceSec ?? 0
+  if (!Number.isFinite(grace) || grace < 0) throw new TypeError('expiredGraceSec must be a non-negative number')
+  return tokenCheck(options, 'id', grace)
+}
+
+/** How `typ` must read for each kind, after {@link normalizeTyp}. */
+const TYP: Record<TokenKind, [string, string]> = {
+  access: ['at+jwt', 'token is not an access token (typ at+jwt)'],
+  id: ['jwt', 'token is not an ID token (typ JWT)'],
+}
+
+function tokenCheck(
+  options: AccessTokenCheck,
+  kind: TokenKind,
+  expiredGraceSec: number,
+): (token: string) => Promise<VerifiedAccessToken> {
   const { issuer, keys } = options
   if (typeof issuer !== 'string' || issuer.length === 0) throw new TypeError('issuer must be a non-empty string')
   new URL(issuer)
@@ -177,16 +255,15 @@ export function accessTokenCheck(options: AccessTokenCheck): (token: string) => 
 
     // Only a signed payload is read: typ, then the registered claims, then the RFC 9068 ones.
     const payload = parseObject(payloadText, 'claims set')
-    if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== 'at+jwt') {
-      throw new InvalidTokenError('ERR_TOKEN_TYPE', 'token is not an access token (typ at+jwt)')
+    const [typ, notTyp] = TYP[kind]
+    if (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== typ) {
+      throw new InvalidTokenError('ERR_TOKEN_TYPE', notTyp)
     }
-    checkTimes(payload, Math.floor(now() / 1000), tolerance)
+    checkTimes(payload, Math.floor(now() / 1000), tolerance, kind, expiredGraceSec)
     if (payload.iss !== issuer) throw claimFailed('iss')
-    if (audiences !== undefined) {
-      const aud = payload.aud
-      const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : []
-      if (!list.some((a) => typeof a === 'string' && audiences.has(a))) throw claimFailed('aud')
-    }
-    return { claims: Object.freeze(checkClaimTypes(payload)), kid: header.kid as string }
+    const list = audienceList(payload.aud)
+    if (list === undefined) throw new InvalidTokenError('ERR_TOKEN_CLAIM', '"aud" claim has the wrong type')
+    if (audiences !== undefined && !list.some((a) => audiences.has(a))) throw claimFailed('aud')
+    return { claims: Object.freeze(checkClaimTypes(payload, kind)), kid: header.kid as string }
   }
 }

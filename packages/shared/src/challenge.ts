@@ -19,9 +19,14 @@ export function bearerChallenge(err: TollgateTokenError, realm: string): string 
   return `Bearer ${parts.join(', ')}`
 }
 
-/** The JSON body that accompanies an RFC 6750 error answer. */
-export function bearerErrorBody(err: TollgateTokenError): { error: string; error_description: string } {
-  return { error: err.error ?? 'unauthorized', error_description: err.message }
+/**
+ * The JSON body that accompanies an RFC 6750 error answer. A request without any credential gets no `error` code
+ * (RFC 6750 §3.1: the client has not tried yet), only a description of what is needed.
+ */
+export function bearerErrorBody(err: TollgateTokenError): { error?: string; error_description: string } {
+  return err.error === undefined
+    ? { error_description: err.message }
+    : { error: err.error, error_description: err.message }
 }
 
 /**

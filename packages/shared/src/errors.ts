@@ -57,7 +57,7 @@ export class TollgateTokenError extends TollgateError {
 /** No bearer token in the request: 401 with a bare `Bearer realm=…` challenge. */
 export class MissingTokenError extends TollgateTokenError {
   constructor() {
-    super('ERR_TOKEN_MISSING', 401, undefined, 'no bearer token in the request')
+    super('ERR_TOKEN_MISSING', 401, undefined, 'this resource needs an access token (Authorization: Bearer or DPoP)')
   }
 }
 

@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import { bearerToken } from './bearer.js'
 import { bearerErrorBody, challenges } from './challenge.js'
 import { type AccessTokenClaims, type AuthContext, authContext } from './claims.js'
-import { InsufficientScopeError, TollgateTokenError, UseDpopNonceError } from './errors.js'
+import { InsufficientScopeError, InvalidRequestError, TollgateTokenError, UseDpopNonceError } from './errors.js'
+import { validHost } from './lib/host.js'
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js'
 
 export type TollgatePluginOptions = (
@@ -65,11 +66,16 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
       .send(bearerErrorBody(err))
   }
 
-  /** The URL the client addressed, without the query: what a DPoP proof's `htu` names. */
+  /**
+   * The URL the client addressed, without the query: what a DPoP proof's `htu` names. Built from the Host header (or
+   * the forwarded host) unless `publicUrl` is set, so a Host that cannot name a URL is the client's error (400).
+   */
   const htuOf = (request: FastifyRequest): string => {
     const q = request.url.indexOf('?')
     const path = q === -1 ? request.url : request.url.slice(0, q)
-    return `${publicUrl ?? `${request.protocol}://${request.host}`}${path}`
+    if (publicUrl !== undefined) return `${publicUrl}${path}`
+    if (!validHost(request.host)) throw new InvalidRequestError('the Host header is not a valid host name')
+    return `${request.protocol}://${request.host}${path}`
   }
 
   // Verified claims are shared (frozen) objects when the verifier answers from its cache; so are their contexts.
@@ -114,18 +120,17 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
       if (request.auth) return admit(request, reply, request.auth, done)
       const header = request.headers.authorization
       if (isDpop(header)) {
+        let url: string
+        try {
+          url = htuOf(request)
+        } catch (err) {
+          return fail(request, reply, err, done)
+        }
         // The proof is checked on every request: the verified-token cache only ever saves the token's signature.
-        verifier
-          .verifyRequest({
-            authorization: header,
-            dpop: request.headers.dpop,
-            method: request.method,
-            url: htuOf(request),
-          })
-          .then(
-            (claims) => admitDpop(request, reply, contextOf(claims), done),
-            (err: unknown) => fail(request, reply, err, done),
-          )
+        verifier.verifyRequest({ authorization: header, dpop: request.headers.dpop, method: request.method, url }).then(
+          (claims) => admitDpop(request, reply, contextOf(claims), done),
+          (err: unknown) => fail(request, reply, err, done),
+        )
         return
       }
       let token: string

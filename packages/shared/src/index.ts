@@ -2,8 +2,11 @@
 export {
   type AccessTokenCheck,
   accessTokenCheck,
+  type IdTokenCheck,
+  idTokenCheck,
   type KeySource,
   MAX_ACTOR_DEPTH,
+  MAX_TOKEN_TIME,
   type VerifiedAccessToken,
 } from './access-token.js'
 export { bearerToken } from './bearer.js'

@@ -2,6 +2,7 @@
 // store, with the clients, users, keys and lifetimes of a JSON file, and the test controls over HTTP (/_test/…).
 import { createPrivateKey, type KeyObject } from 'node:crypto'
 import { algorithmOfKey, isSigningAlgorithm, type SigningAlgorithm } from '@tollgate/shared'
+import { type ConfigError, env as parse } from '@tollgate/shared/service'
 import type { Command } from 'commander'
 import { readJsonFile } from '../bootstrap.js'
 import type { ClientInput } from '../clients/client.js'
@@ -94,6 +95,12 @@ export function devCommand(program: Command): void {
         return { ...client, client_secret: generateSecret() }
       })
       let issuer: TestIssuer
+      let logLevel: string
+      try {
+        logLevel = parse.oneOf(process.env, 'LOG_LEVEL', parse.LOG_LEVELS, 'warn')
+      } catch (err) {
+        throw new CliError((err as ConfigError).message)
+      }
       try {
         issuer = await createTestIssuer({
           port,
@@ -113,7 +120,7 @@ export function devCommand(program: Command): void {
           clients,
           users: file.users ?? [],
           controls: { allowRemote: Boolean(options.allowRemoteControls) },
-          logLevel: process.env.LOG_LEVEL ?? 'warn',
+          logLevel,
         })
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code

@@ -1,6 +1,7 @@
 // Token exchange (RFC 8693): a service that received a user's access token gets one for the next service it calls,
 // on the user's behalf — addressed to that service only, never wider in scope or longer-lived than what it was given,
 // and saying who is acting (`act`).
+
 import {
   type AccessTokenClaims,
   type ActorClaim,
@@ -9,6 +10,7 @@ import {
   parseScope,
   TollgateTokenError,
 } from '@tollgate/shared'
+import { echo } from '@tollgate/shared/service'
 import { InvalidRequest, InvalidScope, InvalidTarget, UnauthorizedClient } from '../errors.js'
 import { multi, param, required } from '../params.js'
 import { parseScopeParam } from '../scope.js'
@@ -46,7 +48,7 @@ function targetOf(body: GrantRequest['body'], allowed: readonly string[]): strin
   const permitted = new Set(allowed)
   for (const target of named) {
     if (!permitted.has(target))
-      throw new InvalidTarget(`"${target.slice(0, 128)}" is not an audience this client may exchange for`)
+      throw new InvalidTarget(`"${echo(target, 100)}" is not an audience this client may exchange for`)
   }
   return [...new Set(named)]
 }
@@ -104,7 +106,7 @@ export const tokenExchange: Grant = {
       const permitted = new Set(available)
       const wider = requestedScope.find((s) => !permitted.has(s))
       if (wider !== undefined)
-        throw new InvalidScope(`scope "${wider}" is wider than the subject token allows this client`)
+        throw new InvalidScope(`scope "${echo(wider)}" is wider than the subject token allows this client`)
       scope = requestedScope
     }
 

@@ -25,6 +25,7 @@ export function openapi(app: FastifyInstance, options: { issuer: string; version
               '(OpenAPI cannot name a body field as a credential; never send them in the query string)',
           },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'an access token (RFC 6750)' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' },
           dpop: {
             type: 'http',
             scheme: 'DPoP',

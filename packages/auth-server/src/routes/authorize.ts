@@ -12,7 +12,8 @@ import {
 } from '../authorize/request.js'
 import type { ServerContext } from '../context.js'
 import { InvalidGrant, TooManyRequests } from '../errors.js'
-import type { FormBody } from '../params.js'
+import { type FormBody, parseForm } from '../params.js'
+import { htmlErrorHandler } from '../plugins/error-handler.js'
 import { newFamilyId } from '../tokens/refresh-token.js'
 import { newJti } from '../tokens/signer.js'
 import { BAD_CREDENTIALS } from '../users/authenticate.js'
@@ -57,7 +58,9 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
   // helmet's headers come from the app (plugins/security-headers); the CSP is set per page (its form-action names the
   // client).
   app.removeAllContentTypeParsers()
-  await app.register(formbody, { bodyLimit: FORM_LIMIT })
+  await app.register(formbody, { bodyLimit: FORM_LIMIT, parser: parseForm })
+  // A malformed request (a bad escape, a body too large, a JSON body) is a sign-in error page, in words.
+  app.setErrorHandler(htmlErrorHandler(ctx.log, (reply, status, message) => html(reply, status, errorPage(message))))
 
   const secure = ctx.config.cookieSecure
   const action = `${ctx.config.baseUrl}/oauth/authorize`

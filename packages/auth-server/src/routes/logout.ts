@@ -1,9 +1,12 @@
 // GET/POST /oauth/logout (OpenID Connect RP-Initiated Logout 1.0): an ID token we issued names the session to end;
 // it ends at once, and the browser goes back to an exactly registered post_logout_redirect_uri with its state.
 import formbody from '@fastify/formbody'
-import { algorithmOfKey } from '@tollgate/shared'
+import { idTokenCheck, TollgateTokenError } from '@tollgate/shared'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ServerContext } from '../context.js'
+import { parseForm } from '../params.js'
+import { htmlErrorHandler } from '../plugins/error-handler.js'
+import { keystoreKeys } from '../tokens/verify-access.js'
 import { logoutErrorPage, STYLE_HASH, signedOutPage } from '../views/login-page.js'
 
 /** How old an `id_token_hint` may be: the spec asks OPs to accept expired ones; no session outlives this. */
@@ -49,33 +52,29 @@ const schema = {
 
 export const logoutRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   app.removeAllContentTypeParsers()
-  await app.register(formbody, { bodyLimit: 16 * 1024 })
+  await app.register(formbody, { bodyLimit: 16 * 1024, parser: parseForm })
+  // A malformed request (a parameter too long, a bad escape, a JSON body) is a sign-out error page, in words.
+  app.setErrorHandler(
+    htmlErrorHandler(ctx.log, (reply, status, message) => page(reply, status, logoutErrorPage(message))),
+  )
 
-  /** The claims of an ID token this server signed (expired ones included, within the bound); else a LogoutError. */
+  /**
+   * The claims of an ID token this server signed (expired ones included, within the bound), read by the one token
+   * core with the same claim types and ranges as every access token; else a LogoutError.
+   */
+  const checkHint = idTokenCheck({
+    issuer: ctx.config.issuer,
+    keys: keystoreKeys(ctx.keystore),
+    now: ctx.now,
+    expiredGraceSec: HINT_MAX_AGE_SEC,
+  })
   const idTokenClaims = async (hint: string) => {
-    const { jwtVerify, decodeProtectedHeader } = await import('jose')
-    let kid: unknown
     try {
-      kid = decodeProtectedHeader(hint).kid
-    } catch {
-      throw new LogoutError('The sign-out request carries a malformed ID token.')
-    }
-    const key = typeof kid === 'string' ? await ctx.keystore.verificationKey(kid) : undefined
-    const alg = key && algorithmOfKey(key)
-    if (!key || !alg) throw new LogoutError('The sign-out request carries an ID token this server did not issue.')
-    try {
-      const { payload } = await jwtVerify(hint, key, {
-        // Exactly the algorithm of the key its kid names, as for access tokens.
-        algorithms: [alg],
-        typ: 'JWT',
-        issuer: ctx.config.issuer,
-        currentDate: new Date(ctx.now()),
-        clockTolerance: HINT_MAX_AGE_SEC,
-        requiredClaims: ['sub', 'aud', 'iat'],
-      })
-      if (typeof payload.aud !== 'string' || typeof payload.sub !== 'string') throw new LogoutError('bad claims')
-      return { sub: payload.sub, clientId: payload.aud, sid: typeof payload.sid === 'string' ? payload.sid : undefined }
-    } catch {
+      const { claims } = await checkHint(hint)
+      if (typeof claims.aud !== 'string') throw new LogoutError('bad claims')
+      return { sub: claims.sub, clientId: claims.aud, sid: claims.sid }
+    } catch (err) {
+      if (!(err instanceof TollgateTokenError) && !(err instanceof LogoutError)) throw err
       throw new LogoutError('The sign-out request carries an ID token this server did not issue, or one too old.')
     }
   }

@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { TooManyRequests } from '../errors.js'
+import { parseForm } from '../params.js'
 import { rateLimitStore } from '../security/rate-limit-store.js'
 import { introspectRoute } from './introspect.js'
 import { revokeRoute } from './revoke.js'
@@ -15,7 +16,7 @@ export const FORM_BODY_LIMIT = 16 * 1024
 export const oauthEndpoints: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   // Only application/x-www-form-urlencoded: JSON or anything else is an invalid_request, not a guess.
   app.removeAllContentTypeParsers()
-  await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT })
+  await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT, parser: parseForm })
   if (ctx.config.tokenRateLimit > 0) {
     // Per client IP, counted in the store (Redis when there is one) so the limit holds across instances. A store
     // that cannot count in time skips the limit rather than holding the request up.

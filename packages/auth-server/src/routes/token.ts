@@ -1,4 +1,5 @@
 // POST /oauth/token: authenticates the client and dispatches to the grant named by grant_type.
+import { echo } from '@tollgate/shared/service'
 import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify'
 
 import { authenticateClient } from '../clients/authenticate.js'
@@ -59,7 +60,7 @@ export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
     const grantType = required(body, 'grant_type')
     const { client } = await authenticateClient(ctx, request, body)
     const grant = grants.get(grantType)
-    if (!grant) throw new UnsupportedGrantType(`grant_type "${grantType.slice(0, 64)}" is not supported`)
+    if (!grant) throw new UnsupportedGrantType(`grant_type "${echo(grantType)}" is not supported`)
     if (!client.grantTypes.includes(grant.grantType)) {
       throw new UnauthorizedClient(`this client may not use the ${grant.grantType} grant`)
     }

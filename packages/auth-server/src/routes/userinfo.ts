@@ -3,6 +3,7 @@ import formbody from '@fastify/formbody'
 import { InvalidTokenError } from '@tollgate/shared'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ServerContext } from '../context.js'
+import { parseForm } from '../params.js'
 import { userClaims } from '../tokens/signer.js'
 import { BearerError, bearerClaims } from './bearer-auth.js'
 import { errorResponses } from './schemas.js'
@@ -30,7 +31,7 @@ const schema = {
 
 export const userinfoRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app, { ctx }) => {
   // POST may carry a form body (OIDC Core §5.3.1); the token is only read from the Authorization header.
-  await app.register(formbody, { bodyLimit: 4096 })
+  await app.register(formbody, { bodyLimit: 4096, parser: parseForm })
   const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
     const claims = await bearerClaims(ctx, request, { user: true, scope: 'openid' })
     const user = await ctx.store.getUser(claims.sub)

@@ -256,6 +256,12 @@ export interface Store {
    * back empty (Redis restarted without persistence, a promoted empty replica) and it was written again.
    */
   ensureMarker(): Promise<boolean>
+  /**
+   * Stores that reconnect (Redis) refuse every call (StoreUnavailableError) from a lost connection until `check` —
+   * which may use the store — has resolved against the reconnected backend, retrying it until it does. The server
+   * checks the marker and re-applies the bootstrap file there, so nothing is served from a Redis that came back empty.
+   */
+  holdAfterReconnect?(check: () => Promise<void>): void
 
   /** Creates or replaces a user (by `sub`), keeping the username index unique. */
   putUser(user: UserRecord): Promise<void>

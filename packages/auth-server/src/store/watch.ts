@@ -16,6 +16,8 @@ export interface StoreWatchOptions {
 export interface StoreWatch {
   /** One look now; resolves true when it found and healed a loss. Store errors resolve false (next tick retries). */
   check(): Promise<boolean>
+  /** One look now that rejects when it could not look or could not heal (the reconnect check retries it). */
+  verify(): Promise<boolean>
   stop(): void
 }
 
@@ -32,15 +34,10 @@ export function watchStore(options: StoreWatchOptions): StoreWatch {
   const { store, log } = options
   let running: Promise<boolean> | undefined
 
+  /** Rejects when the store cannot be read or the heal fails. */
   const look = async (): Promise<boolean> => {
-    let intact: boolean
-    let missing: string[]
-    try {
-      intact = await store.ensureMarker()
-      missing = (await options.missing?.()) ?? []
-    } catch {
-      return false
-    }
+    const intact = await store.ensureMarker()
+    const missing = (await options.missing?.()) ?? []
     if (intact && missing.length === 0) return false
     log.warn(
       { marker: intact ? 'present' : 'missing', missing: missing.slice(0, 20) },
@@ -52,19 +49,20 @@ export function watchStore(options: StoreWatchOptions): StoreWatch {
       await options.heal?.()
     } catch (err) {
       log.error({ err }, 'could not apply BOOTSTRAP_FILE again; retrying on the next check')
-      return false
+      throw err
     }
     return true
   }
 
-  const check = (): Promise<boolean> => {
+  const verify = (): Promise<boolean> => {
     running ??= look().finally(() => {
       running = undefined
     })
     return running
   }
+  const check = (): Promise<boolean> => verify().catch(() => false)
 
   const timer = setInterval(() => void check(), options.intervalMs ?? 1_000)
   timer.unref()
-  return { check, stop: () => clearInterval(timer) }
+  return { check, verify, stop: () => clearInterval(timer) }
 }

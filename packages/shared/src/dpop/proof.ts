@@ -1,7 +1,7 @@
 // DPoP proofs (RFC 9449 §4.3), checked the same way by the auth server and every verifier: one definition of a
 // valid proof. Signatures are checked by the one JWS module (node:crypto), the proof key imported once per distinct key.
 import { createHash, type KeyObject } from 'node:crypto'
-import { InvalidDpopProofError, UseDpopNonceError } from '../errors.js'
+import { InvalidDpopProofError, InvalidRequestError, UseDpopNonceError } from '../errors.js'
 import {
   hasPrivateMembers,
   importPublicJwk,
@@ -125,6 +125,13 @@ export function dpopProofCheck(options: DpopCheckOptions): (request: DpopRequest
   }
 
   return async (request) => {
+    // The request's own URL: one that cannot be parsed (a hostile Host) is a request nobody can make a proof for.
+    let requested: string
+    try {
+      requested = normalizeHtu(request.url)
+    } catch {
+      throw new InvalidRequestError('the request URL is not a valid URL')
+    }
     const { proof } = request
     if (proof === undefined || proof === '') throw new InvalidDpopProofError('no DPoP proof')
     if (typeof proof !== 'string') throw new InvalidDpopProofError('exactly one DPoP header is allowed')
@@ -161,7 +168,7 @@ export function dpopProofCheck(options: DpopCheckOptions): (request: DpopRequest
     } catch {
       throw new InvalidDpopProofError('the DPoP proof htu is not a URL')
     }
-    if (typeof htu !== 'string' || named !== normalizeHtu(request.url)) {
+    if (typeof htu !== 'string' || named !== requested) {
       throw new InvalidDpopProofError('the DPoP proof is for another URL (htu)')
     }
     const nowSec = now() / 1000

@@ -1,5 +1,6 @@
 // One Redis deployment as the store uses it: connected once, every call bounded by the command timeout, refused at
 // once while Redis is not answering, writes with a deadline on Redis's clock, eviction checked on every connect.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { Cluster, type Redis } from 'ioredis'
 import { StoreMisconfiguredError, StoreUnavailableError } from '../../errors.js'
 import { UsernameTakenError } from '../types.js'
@@ -34,6 +35,9 @@ const deadlineMargin = (timeoutMs: number) => Math.max(50, Math.min(300, timeout
 
 const TIMED_OUT = new Error('Redis did not answer within the command timeout')
 
+/** Pause between attempts of a reconnect check that failed (Redis went away again, the heal failed). */
+const RECHECK_RETRY_MS = 200
+
 /**
  * The store's connection to Redis. Every call completes or rejects with StoreUnavailableError within the command
  * timeout, whatever Redis does (stalls, failovers, redirections to a dead node).
@@ -49,6 +53,13 @@ export class RedisBackend {
   readonly #health: RedisHealth
   readonly #options: RedisBackendOptions
   #policyWarned = false
+  /** Why store calls are held back after a reconnect (undefined: they are not). */
+  #held: string | undefined
+  #reconnectCheck: (() => Promise<void>) | undefined
+  #checking = false
+  #closed = false
+  /** Set while the reconnect check itself runs: its store calls go through the hold. */
+  readonly #checkContext = new AsyncLocalStorage<true>()
 
   private constructor(redis: RedisClient, options: RedisBackendOptions) {
     this.redis = redis
@@ -146,9 +157,52 @@ export class RedisBackend {
     if (this.redis instanceof Cluster) this.redis.on('+node', (node: Redis) => node.once('ready', recheck))
   }
 
+  /**
+   * Holds every store call back (503) from the moment the connection to Redis is lost until `check` has run against
+   * the reconnected Redis: a Redis that comes back empty (restarted without persistence) must be healed — its marker
+   * found missing, the bootstrap file applied again — before a single request is answered from it, or a bootstrap
+   * user would be told their password is wrong. `check` runs with store access; it is retried until it resolves.
+   * (Cluster: the cluster client's own close and ready; a single node that loses its data is left to the periodic
+   * watch.)
+   */
+  holdAfterReconnect(check: () => Promise<void>): void {
+    this.#reconnectCheck = check
+    this.redis.on('close', () => {
+      if (this.#closed) return
+      this.#held ??= 'Redis reconnected: checking that it still holds its data'
+    })
+    this.redis.on('ready', () => void this.#runReconnectCheck())
+  }
+
+  /** Whether store calls are held back, waiting for the reconnect check. */
+  get held(): boolean {
+    return this.#held !== undefined
+  }
+
+  async #runReconnectCheck(): Promise<void> {
+    const check = this.#reconnectCheck
+    if (!check || this.#held === undefined || this.#checking) return
+    this.#checking = true
+    try {
+      while (this.#held !== undefined && !this.#closed) {
+        try {
+          await this.#checkContext.run(true, check)
+          this.#held = undefined
+        } catch (err) {
+          this.#options.log?.warn({ reason: (err as Error).message }, 'store check after reconnecting failed; retrying')
+          await new Promise((resolve) => setTimeout(resolve, RECHECK_RETRY_MS).unref())
+          if (this.redis.status !== 'ready') return // the next 'ready' starts over
+        }
+      }
+    } finally {
+      this.#checking = false
+    }
+  }
+
   /** Runs a Redis operation: refused at once while Redis is not answering, bounded by the command timeout. */
   async run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.#health.up) throw new StoreUnavailableError('Redis is not answering')
+    if (this.#held !== undefined && this.#checkContext.getStore() !== true) throw new StoreUnavailableError(this.#held)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(TIMED_OUT), this.#timeoutMs)
@@ -195,6 +249,8 @@ export class RedisBackend {
   }
 
   async close(): Promise<void> {
+    this.#closed = true
+    this.#held = undefined
     this.#health.close()
     try {
       await this.redis.quit()

@@ -85,6 +85,10 @@ export class RedisStore implements Store {
     return this.backend.close()
   }
 
+  holdAfterReconnect(check: () => Promise<void>): void {
+    this.backend.holdAfterReconnect(check)
+  }
+
   async ensureMarker(): Promise<boolean> {
     return this.run(async () => {
       const value = `${new Date().toISOString()} ${randomBytes(6).toString('base64url')}`
