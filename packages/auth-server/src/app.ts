@@ -4,9 +4,13 @@ import cookie from '@fastify/cookie'
 import { clientErrorHandler, frameworkErrors, routeLatency } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
+import { assertionPolicy } from './clients/assertion.js'
+import { AssertionKeys } from './clients/assertion-keys.js'
 import { ClientCache } from './clients/cache.js'
+import { FederatedClients } from './clients/federation.js'
 import { ClientOrigins } from './clients/origins.js'
 import { SecretHasher } from './clients/secrets.js'
+import type { TrustedIssuer } from './clients/trusted-issuers.js'
 
 import type { Config } from './config.js'
 import type { ServerContext } from './context.js'
@@ -51,6 +55,8 @@ export interface AppOptions {
   readonly hooks?: AuthHooks
   /** The bootstrap file's resources: each audience's access-token algorithm (else ACCESS_TOKEN_SIGNING_ALG). */
   readonly resources?: readonly Resource[]
+  /** The bootstrap file's trusted issuers: platforms whose tokens authenticate the clients mapped to them. */
+  readonly trustedIssuers?: readonly TrustedIssuer[]
   /** Fastify logger option; defaults to JSON logs at config.logLevel. */
   readonly logger?: FastifyInstance['log'] | boolean
 }
@@ -100,6 +106,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store,
     keystore,
     secrets: new SecretHasher(options.secretKey),
+    assertions: {
+      // Key caches follow real time: a test's frozen clock must not stop them refetching.
+      keys: new AssertionKeys({ trustedIssuers: options.trustedIssuers ?? [] }),
+      federation: new FederatedClients(store, now),
+      store,
+      now,
+      policy: assertionPolicy(config),
+    },
     signer: new TokenSigner(keystore, {
       issuer: config.issuer,
       accessTokenTtl: config.accessTokenTtl,

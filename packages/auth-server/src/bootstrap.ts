@@ -5,6 +5,11 @@ import { readFile } from 'node:fs/promises'
 import { type SigningAlgorithm, TollgateError } from '@tollgate/shared'
 import { type ClientInput, clientRecord } from './clients/client.js'
 import { generateSecret, type SecretHasher } from './clients/secrets.js'
+import {
+  type TrustedIssuer,
+  type TrustedIssuerInput,
+  trustedIssuers as trustedIssuerList,
+} from './clients/trusted-issuers.js'
 import { type Resource, type ResourceInput, resources as resourceList } from './resources.js'
 import { type Store, UsernameTakenError } from './store/types.js'
 import { type UserInput, userRecord } from './users/user.js'
@@ -14,10 +19,12 @@ export interface BootstrapDocument {
   users?: UserInput[]
   /** What each audience asks of its tokens (the access-token signing algorithm). */
   resources?: ResourceInput[]
+  /** Platforms whose tokens identify workloads (workload identity federation). */
+  trusted_issuers?: TrustedIssuerInput[]
 }
 
 /** Every top-level field of a bootstrap document: anything else is a typo that must not silently drop a setting. */
-const FIELDS = new Set(['clients', 'users', 'resources'])
+const FIELDS = new Set(['clients', 'users', 'resources', 'trusted_issuers'])
 
 /** What a bootstrap document is checked against: the server's configuration. */
 export interface BootstrapOptions {
@@ -44,16 +51,31 @@ export async function applyBootstrap(
   hasher: SecretHasher,
   now: number,
   options: BootstrapOptions = {},
-): Promise<{ clients: number; users: number; resources: Resource[] }> {
+): Promise<{ clients: number; users: number; resources: Resource[]; trustedIssuers: TrustedIssuer[] }> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BootstrapError('must be a JSON object')
   const unknown = Object.keys(doc).find((field) => !FIELDS.has(field))
-  if (unknown !== undefined) throw new BootstrapError(`unknown field "${unknown}" (expected clients, users, resources)`)
+  if (unknown !== undefined) {
+    throw new BootstrapError(`unknown field "${unknown}" (expected clients, users, resources, trusted_issuers)`)
+  }
   const clients = doc.clients ?? []
   const users = doc.users ?? []
   if (!Array.isArray(clients) || !Array.isArray(users)) throw new BootstrapError('"clients" and "users" must be arrays')
   const signingAlgs = options.signingAlgs ?? ['RS256']
   const resources = resourceList(doc.resources, signingAlgs, options.accessTokenSigningAlg ?? 'RS256')
-  const records = clients.map((c) => clientRecord(c, hasher, now, { signingAlgs }))
+  const trustedIssuers = trustedIssuerList(doc.trusted_issuers)
+  const trusted = new Set(trustedIssuers.map((t) => t.issuer))
+  const records = clients.map((c) => clientRecord(c, hasher, now, { signingAlgs, trustedIssuers: trusted }))
+  // One platform identity is one client: two clients listing it would leave a platform token ambiguous.
+  const owners = new Map<string, string>()
+  for (const record of records) {
+    for (const { issuer, subject } of record.federatedIdentities ?? []) {
+      const other = owners.get(`${issuer}\n${subject}`)
+      if (other !== undefined) {
+        throw new BootstrapError(`clients ${other} and ${record.clientId} both list ${subject} of ${issuer}`)
+      }
+      owners.set(`${issuer}\n${subject}`, record.clientId)
+    }
+  }
   for (const record of records) {
     const existing = await store.getClient(record.clientId)
     await store.putClient(existing ? { ...record, createdAt: existing.createdAt } : record)
@@ -76,7 +98,7 @@ export async function applyBootstrap(
       await store.putUser({ ...record, sub: winner.sub, createdAt: winner.createdAt })
     }
   }
-  return { clients: records.length, users: users.length, resources }
+  return { clients: records.length, users: users.length, resources, trustedIssuers }
 }
 
 /** Reads and parses BOOTSTRAP_FILE (not yet validated: {@link applyBootstrap} does that). */

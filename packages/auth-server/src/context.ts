@@ -1,5 +1,6 @@
 // What route and grant handlers share: configuration, store, keys, the token signer, metrics and hooks.
 import type { FastifyBaseLogger } from 'fastify'
+import type { AssertionDeps } from './clients/assertion.js'
 import type { ClientCache } from './clients/cache.js'
 import type { ClientOrigins } from './clients/origins.js'
 import type { SecretHasher } from './clients/secrets.js'
@@ -26,6 +27,8 @@ export interface ServerContext {
 
   readonly keystore: Keystore
   readonly secrets: SecretHasher
+  /** Client assertions: the clients' and trusted issuers' keys, the federated-identity index, the policy. */
+  readonly assertions: Omit<AssertionDeps, 'clients'>
   readonly signer: TokenSigner
   /** Checks this server's own access tokens (and whether they were revoked). */
   readonly accessTokens: AccessTokens

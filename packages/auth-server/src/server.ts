@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { type BootstrapDocument, loadBootstrapFile, missingBootstrapRecords, seedDemo } from './bootstrap.js'
 import { SecretHasher } from './clients/secrets.js'
+import type { TrustedIssuer } from './clients/trusted-issuers.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { Keystore } from './keys/keystore.js'
 import { loadSecretKey } from './keys/secret-key.js'
@@ -104,11 +105,21 @@ async function main(): Promise<void> {
   }
   let bootstrap: BootstrapDocument | undefined
   let resources: readonly Resource[] = []
+  let trustedIssuers: readonly TrustedIssuer[] = []
   const applyBootstrapFile = async (file: string) => {
-    const { doc, resources: listed, ...counts } = await loadBootstrapFile(file, store, hasher, Date.now(), config)
-    bootstrap = doc
-    resources = listed
-    log.info({ ...counts, resources: listed.length }, 'bootstrap file applied')
+    const applied = await loadBootstrapFile(file, store, hasher, Date.now(), config)
+    bootstrap = applied.doc
+    resources = applied.resources
+    trustedIssuers = applied.trustedIssuers
+    log.info(
+      {
+        clients: applied.clients,
+        users: applied.users,
+        resources: resources.length,
+        trusted_issuers: trustedIssuers.length,
+      },
+      'bootstrap file applied',
+    )
   }
   if (config.bootstrapFile) {
     await applyBootstrapFile(config.bootstrapFile).catch((err: Error) => fail(`BOOTSTRAP_FILE ${err.message}`))
@@ -126,7 +137,7 @@ async function main(): Promise<void> {
   // From here on, a missing marker means the store lost its data under us.
   await store.ensureMarker().catch((err: Error) => fail(err.message))
 
-  const app = await buildApp({ config, store, keystore, secretKey, resources, logger: log })
+  const app = await buildApp({ config, store, keystore, secretKey, resources, trustedIssuers, logger: log })
   const watch =
     store.kind === 'memory'
       ? undefined
@@ -139,6 +150,7 @@ async function main(): Promise<void> {
                 heal: async () => {
                   await applyBootstrapFile(config.bootstrapFile as string)
                   app.ctx.clients.invalidate()
+                  app.ctx.assertions.federation.invalidate()
                 },
               }
             : {}),

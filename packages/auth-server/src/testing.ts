@@ -1,16 +1,17 @@
 // @tollgate/auth-server/testing: the real auth server, in-process, for other teams' integration tests.
-import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { algorithmOfKey, type SigningAlgorithm } from '@tollgate/shared'
+import { algorithmOfKey, jwkThumbprint, publicJwkOf, type SigningAlgorithm } from '@tollgate/shared'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { applyBootstrap } from './bootstrap.js'
 import type { ClientInput } from './clients/client.js'
 import { generateSecret, SecretHasher } from './clients/secrets.js'
+import type { TrustedIssuerInput } from './clients/trusted-issuers.js'
 import { loadConfig } from './config.js'
 import type { ServerContext } from './context.js'
 import { newPrivateKey, newRsaKey } from './keys/key-file.js'
@@ -18,12 +19,20 @@ import { Keystore } from './keys/keystore.js'
 import type { ResourceInput } from './resources.js'
 import { MemoryStore } from './store/memory/memory-store.js'
 import { testControls } from './testing/controls.js'
+import { createTestPlatform, type TestPlatform, type TestPlatformOptions } from './testing/platform.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
 import type { UserInput } from './users/user.js'
 
 export type { SigningAlgorithm } from '@tollgate/shared'
 export type { ClientInput } from './clients/client.js'
+export type { TrustedIssuerInput } from './clients/trusted-issuers.js'
 export type { ResourceInput } from './resources.js'
+export {
+  createTestPlatform,
+  type PlatformTokenOptions,
+  type TestPlatform,
+  type TestPlatformOptions,
+} from './testing/platform.js'
 export type { UserInput } from './users/user.js'
 
 export interface TestIssuerOptions {
@@ -60,6 +69,13 @@ export interface TestIssuerOptions {
   readonly signingAlgs?: readonly SigningAlgorithm[]
   /** Audiences with their own access-token algorithm, as the bootstrap file's `resources`. */
   readonly resources?: ResourceInput[]
+  /** Platforms whose tokens authenticate the clients that list them, as the bootstrap file's `trusted_issuers`. */
+  readonly trustedIssuers?: TrustedIssuerInput[]
+  /**
+   * Start a fake platform issuer ({@link createTestPlatform}), trust it, and register {@link TestIssuer.workload}, a
+   * client that is one of its service accounts. Default: no platform.
+   */
+  readonly platform?: boolean | TestPlatformOptions
   /**
    * Signing keys to use (RSA, P-256 or Ed25519 private keys), in order per algorithm (the first of each signs;
    * `rotateKeys()` takes the next), instead of generated ones.
@@ -112,6 +128,26 @@ export interface TestIssuer {
    * grants, the `scopes` option's scopes and the `audience` option's audience.
    */
   readonly client: { readonly clientId: string; readonly clientSecret: string; readonly audience: string }
+  /**
+   * A client without a secret, always registered with the default client's grants, scopes and audience: it
+   * authenticates with `private_key_jwt`, signing assertions with `privateKey` (ES256, published inline as `jwk`).
+   */
+  readonly keyClient: {
+    readonly clientId: string
+    readonly privateKey: KeyObject
+    readonly kid: string
+    readonly alg: 'ES256'
+    /** Its public JWK, as registered. */
+    readonly jwk: Readonly<Record<string, unknown>>
+    readonly audience: string
+  }
+  /** With the `platform` option: the fake platform, trusted by this issuer. */
+  readonly platform: TestPlatform | undefined
+  /**
+   * With the `platform` option: a client whose identity is the platform's service account `subject`
+   * (`system:serviceaccount:default:test-workload`); its platform tokens (audience: this issuer) authenticate it.
+   */
+  readonly workload: { readonly clientId: string; readonly subject: string; readonly audience: string } | undefined
   /** The Fastify instance, for `inject()`. */
   readonly app: FastifyInstance
   readonly clock: TestClock
@@ -221,15 +257,59 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     clientSecret: generateSecret(),
     audience,
   }
+  const scopes = [...(options.scopes ?? ['openid', 'profile', 'email'])]
+  // A key client's key: P-256 costs well under a millisecond to generate.
+  const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const publicMembers = publicJwkOf(keyPair.publicKey)
+  const keyJwk = { ...publicMembers, kid: jwkThumbprint(publicMembers), alg: 'ES256', use: 'sig' }
+  const keyClient = {
+    clientId: 'test-key-client',
+    privateKey: keyPair.privateKey,
+    kid: keyJwk.kid,
+    alg: 'ES256' as const,
+    jwk: keyJwk,
+    audience,
+  }
+  const platform =
+    options.platform === undefined || options.platform === false
+      ? undefined
+      : await createTestPlatform(options.platform === true ? {} : options.platform)
+  const workload = platform && {
+    clientId: 'test-workload',
+    subject: 'system:serviceaccount:default:test-workload',
+    audience,
+  }
   const clients: ClientInput[] = [
     {
       client_id: defaultClient.clientId,
       client_secret: defaultClient.clientSecret,
       grant_types: ['client_credentials', 'password', 'refresh_token'],
-      scopes: [...(options.scopes ?? ['openid', 'profile', 'email'])],
+      scopes,
       audiences: [audience],
     },
+    {
+      client_id: keyClient.clientId,
+      jwks: { keys: [keyJwk] },
+      grant_types: ['client_credentials'],
+      scopes,
+      audiences: [audience],
+    },
+    ...(platform && workload
+      ? [
+          {
+            client_id: workload.clientId,
+            federated_identities: [{ issuer: platform.issuer, subject: workload.subject }],
+            grant_types: ['client_credentials'],
+            scopes,
+            audiences: [audience],
+          },
+        ]
+      : []),
     ...(options.clients ?? []),
+  ]
+  const trustedIssuers = [
+    ...(platform ? [{ issuer: platform.issuer, jwks_uri: platform.jwksUri }] : []),
+    ...(options.trustedIssuers ?? []),
   ]
 
   const host = options.host ?? '127.0.0.1'
@@ -272,19 +352,25 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     const hasher = new SecretHasher(secretKey)
     const register = () =>
       applyBootstrap(
-        { clients, users: options.users ?? [], ...(options.resources ? { resources: options.resources } : {}) },
+        {
+          clients,
+          users: options.users ?? [],
+          ...(options.resources ? { resources: options.resources } : {}),
+          ...(trustedIssuers.length > 0 ? { trusted_issuers: trustedIssuers } : {}),
+        },
         store,
         hasher,
         clock.now(),
         config,
       )
-    const { resources } = await register()
+    const { resources, trustedIssuers: trusted } = await register()
     const app = await buildApp({
       config,
       store,
       keystore,
       secretKey,
       resources,
+      trustedIssuers: trusted,
       now: clock.now,
       ...(options.logLevel ? {} : { logger: false }),
     })
@@ -309,6 +395,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       tokenEndpoint: `${url}/oauth/token`,
       jwksUri: `${url}/.well-known/jwks.json`,
       client: defaultClient,
+      keyClient,
+      platform,
+      workload,
       app,
       clock,
       async mintAccessToken(mint = {}) {
@@ -340,6 +429,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       async reset() {
         store.reset()
         ctx.clients.invalidate()
+        ctx.assertions.federation.invalidate()
         clock.reset()
         await register()
       },
@@ -347,6 +437,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         await app.close()
         keystore.close()
         await store.close()
+        await platform?.close()
       },
     }
     return issuer

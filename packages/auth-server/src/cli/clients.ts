@@ -1,5 +1,7 @@
 // `tollgate clients …`: OAuth clients (services and apps).
+import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
+import { readBootstrapFile } from '../bootstrap.js'
 import { type ClientInput, clientRecord } from '../clients/client.js'
 import { generateSecret, SecretHasher } from '../clients/secrets.js'
 import { loadSecretKey } from '../keys/secret-key.js'
@@ -13,7 +15,7 @@ export function clientsCommands(program: Command, context: Context): void {
   clients
     .command('add <client_id>')
     .description(
-      'register a client; a confidential client’s secret is read from stdin with --secret-stdin, else generated and printed once',
+      'register a client; a confidential client’s secret is read from stdin with --secret-stdin, else generated and printed once (none for a client with keys or a platform identity)',
     )
     .requiredOption('--grant <grant_type>', 'an allowed grant type (repeatable)', collect)
     .requiredOption(
@@ -46,8 +48,18 @@ export function clientsCommands(program: Command, context: Context): void {
     .action(async (clientId: string, options) => {
       const { config, out } = context()
       const isPublic = Boolean(options.public)
-      const generated = !isPublic && !options.secretStdin
-      const secret = isPublic ? undefined : generated ? generateSecret() : await readStdin()
+      const jwks = options.jwksFile ? await readJwksFile(options.jwksFile) : undefined
+      const identities = (options.federatedIdentity as string[] | undefined)?.map(identityOf)
+      // A client with keys or a platform identity needs no secret; it gets one only when asked (--secret-stdin).
+      const keyed = jwks !== undefined || options.jwksUri !== undefined || identities !== undefined
+      const generated = !isPublic && !options.secretStdin && !keyed
+      const secret = isPublic
+        ? undefined
+        : generated
+          ? generateSecret()
+          : options.secretStdin
+            ? await readStdin()
+            : undefined
       const exchanges = options.exchangeFrom !== undefined || options.exchangeTo !== undefined
       const grantTypes: string[] = options.grant
       if (exchanges && !grantTypes.includes(TOKEN_EXCHANGE)) grantTypes.push(TOKEN_EXCHANGE)
@@ -61,7 +73,11 @@ export function clientsCommands(program: Command, context: Context): void {
         ...(options.postLogoutRedirectUri ? { post_logout_redirect_uris: options.postLogoutRedirectUri } : {}),
         ...(options.name ? { name: options.name } : {}),
         ...(options.idTokenAlg ? { id_token_signed_response_alg: options.idTokenAlg } : {}),
-        ...(isPublic ? { public: true } : { client_secret: secret as string }),
+        ...(isPublic ? { public: true } : secret === undefined ? {} : { client_secret: secret }),
+        ...(jwks ? { jwks } : {}),
+        ...(options.jwksUri ? { jwks_uri: options.jwksUri } : {}),
+        ...(identities ? { federated_identities: identities } : {}),
+        ...(options.authMethod ? { token_endpoint_auth_method: options.authMethod } : {}),
         ...(exchanges
           ? { token_exchange: { subject_audiences: options.exchangeFrom ?? [], audiences: options.exchangeTo ?? [] } }
           : {}),
@@ -72,6 +88,12 @@ export function clientsCommands(program: Command, context: Context): void {
         record = clientRecord(input, hasher, Date.now(), { signingAlgs: config.signingAlgs })
       } catch (err) {
         asCliError(err)
+      }
+      // Platform tokens count only from the bootstrap file's trusted issuers: say so now rather than at the first 401.
+      for (const issuer of await untrustedIssuers(config.bootstrapFile, identities ?? [])) {
+        process.stderr.write(
+          `tollgate: warning: ${issuer} is not in ${config.bootstrapFile ? "BOOTSTRAP_FILE's" : 'the bootstrap file’s (BOOTSTRAP_FILE is unset)'} trusted_issuers: its tokens are refused until it is\n`,
+        )
       }
       await withStore(config, async (store) => {
         if (!options.replace && (await store.getClient(clientId))) {
@@ -94,8 +116,16 @@ export function clientsCommands(program: Command, context: Context): void {
                 }
               : {}),
             ...(generated ? { client_secret: secret } : {}),
+            ...(record.jwks ? { jwks: record.jwks } : {}),
+            ...(record.jwksUri ? { jwks_uri: record.jwksUri } : {}),
+            ...(record.federatedIdentities ? { federated_identities: record.federatedIdentities } : {}),
+            ...(record.tokenEndpointAuthMethod ? { token_endpoint_auth_method: record.tokenEndpointAuthMethod } : {}),
           },
           `added ${isPublic ? 'public' : 'confidential'} client ${clientId}` +
+            (record.jwks || record.jwksUri ? ' (private_key_jwt)' : '') +
+            (record.federatedIdentities
+              ? ` (platform identities: ${record.federatedIdentities.map((f) => f.subject).join(', ')})`
+              : '') +
             (generated ? `\nclient secret (shown once): ${secret}` : ''),
         )
       })
@@ -121,9 +151,19 @@ export function clientsCommands(program: Command, context: Context): void {
             ...(c.tokenExchange
               ? { exchange_from: c.tokenExchange.subjectAudiences, exchange_to: c.tokenExchange.audiences }
               : {}),
+            auth: [
+              c.public ? 'none' : '',
+              c.secretHash ? 'secret' : '',
+              c.jwks || c.jwksUri ? 'private_key_jwt' : '',
+              c.federatedIdentities ? 'platform' : '',
+            ]
+              .filter(Boolean)
+              .join(','),
+            ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+            ...(c.federatedIdentities ? { federated_identities: c.federatedIdentities } : {}),
             created: iso(c.createdAt),
           }))
-        out.table(rows, ['client_id', 'type', 'grant_types', 'scopes', 'audiences', 'created'])
+        out.table(rows, ['client_id', 'type', 'auth', 'grant_types', 'scopes', 'audiences', 'created'])
       })
     })
 
@@ -139,4 +179,42 @@ export function clientsCommands(program: Command, context: Context): void {
         out.result({ client_id: clientId, removed: true }, `removed client ${clientId}`)
       })
     })
+}
+
+/** `--jwks-file`: a JWK Set (or one JWK) of public keys; the key checks are clientRecord's. */
+async function readJwksFile(file: string): Promise<{ keys: Record<string, unknown>[] }> {
+  let doc: unknown
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CliError(`--jwks-file ${file}: ${code ? `cannot be read (${code})` : 'not valid JSON'}`)
+  }
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && !('keys' in doc) && 'kty' in doc) {
+    return { keys: [doc as Record<string, unknown>] }
+  }
+  return doc as { keys: Record<string, unknown>[] }
+}
+
+/** `--federated-identity issuer=…,subject=…` (the subject may itself hold commas: it takes the rest). */
+function identityOf(value: string): { issuer: string; subject: string } {
+  const match = /^issuer=([^,]+),subject=(.+)$/.exec(value) ?? /^subject=(.+?),issuer=([^,]+)$/.exec(value)
+  if (!match) throw new CliError('--federated-identity: must be issuer=<url>,subject=<subject>')
+  return value.startsWith('issuer=')
+    ? { issuer: match[1] as string, subject: match[2] as string }
+    : { issuer: match[2] as string, subject: match[1] as string }
+}
+
+/** The issuers of `identities` that the bootstrap file does not trust (all of them without one). */
+async function untrustedIssuers(
+  bootstrapFile: string | undefined,
+  identities: readonly { issuer: string }[],
+): Promise<string[]> {
+  if (identities.length === 0) return []
+  let trusted = new Set<string>()
+  if (bootstrapFile) {
+    const doc = await readBootstrapFile(bootstrapFile).catch(() => undefined)
+    trusted = new Set((doc?.trusted_issuers ?? []).map((t) => t.issuer))
+  }
+  return [...new Set(identities.map((i) => i.issuer))].filter((issuer) => !trusted.has(issuer))
 }

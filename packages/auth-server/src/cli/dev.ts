@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { readJsonFile } from '../bootstrap.js'
 import type { ClientInput } from '../clients/client.js'
 import { generateSecret } from '../clients/secrets.js'
+import type { TrustedIssuerInput } from '../clients/trusted-issuers.js'
 import type { ResourceInput } from '../resources.js'
 import { createTestIssuer, type TestIssuer } from '../testing.js'
 import type { UserInput } from '../users/user.js'
@@ -26,6 +27,10 @@ interface DevFile {
   signing_algs?: string[]
   /** Audiences with their own access-token algorithm, as the bootstrap file's. */
   resources?: ResourceInput[]
+  /** Platforms whose tokens authenticate the clients that list them, as the bootstrap file's. */
+  trusted_issuers?: TrustedIssuerInput[]
+  /** A fake platform issuer (Kubernetes-style service-account tokens from /_test/platform/tokens), trusted. */
+  platform?: boolean | { port?: number; alg?: string }
   /** Signing keys, in order per algorithm: RSA, P-256 or Ed25519 private JWKs or PEM strings. Generated when absent. */
   keys?: (Record<string, unknown> | string)[]
   clients?: (ClientInput & { client_secret?: string })[]
@@ -42,11 +47,30 @@ const FIELDS = new Set([
   'algorithm',
   'signing_algs',
   'resources',
+  'trusted_issuers',
+  'platform',
   'keys',
   'clients',
   'users',
   'now',
 ])
+
+/** The dev file's `platform`, checked. */
+function platformOf(value: NonNullable<DevFile['platform']>): true | { port?: number; alg?: SigningAlgorithm } {
+  if (value === true) return true
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CliError('platform: must be true or { "port"?, "alg"? }')
+  }
+  const unknown = Object.keys(value).find((k) => k !== 'port' && k !== 'alg')
+  if (unknown !== undefined) throw new CliError(`platform: unknown field "${unknown}"`)
+  if (value.port !== undefined && !(Number.isInteger(value.port) && value.port >= 0 && value.port <= 65_535)) {
+    throw new CliError('platform.port: must be 0-65535')
+  }
+  return {
+    ...(value.port === undefined ? {} : { port: value.port }),
+    ...(value.alg === undefined ? {} : { alg: algorithm(value.alg, 'platform.alg') }),
+  }
+}
 
 /** An algorithm named in the dev file, checked. */
 function algorithm(value: unknown, field: string): SigningAlgorithm {
@@ -90,7 +114,8 @@ export function devCommand(program: Command): void {
       const file = options.config ? await readDevFile(options.config) : {}
       const generated: string[] = []
       const clients = (file.clients ?? []).map((client) => {
-        if (client.public || client.client_secret !== undefined) return client
+        const keyed = client.jwks || client.jwks_uri || client.federated_identities
+        if (client.public || client.client_secret !== undefined || keyed) return client
         generated.push(client.client_id)
         return { ...client, client_secret: generateSecret() }
       })
@@ -116,6 +141,8 @@ export function devCommand(program: Command): void {
             ? {}
             : { signingAlgs: [file.signing_algs].flat().map((a, i) => algorithm(a, `signing_algs[${i}]`)) }),
           ...(file.resources ? { resources: file.resources } : {}),
+          ...(file.trusted_issuers ? { trustedIssuers: file.trusted_issuers } : {}),
+          ...(file.platform ? { platform: platformOf(file.platform) } : {}),
           ...(file.now ? { now: new Date(file.now) } : {}),
           clients,
           users: file.users ?? [],
@@ -132,12 +159,23 @@ export function devCommand(program: Command): void {
         `  discovery   ${issuer.url}/.well-known/openid-configuration`,
         `  signing     ${issuer.app.ctx.config.signingAlgs.join(', ')} (access tokens ${issuer.app.ctx.config.accessTokenSigningAlg}${(file.resources ?? []).length > 0 ? ' unless their audience asks otherwise' : ''})`,
         `  client      ${issuer.client.clientId} / ${issuer.client.clientSecret} (client_credentials, password, refresh_token; aud ${issuer.client.audience})`,
-        ...clients.map(
-          (c) =>
-            `  client      ${c.client_id}${c.public ? ' (public)' : ` / ${generated.includes(c.client_id) ? c.client_secret : '(secret from the file)'}`} ${c.grant_types.join(', ')}`,
-        ),
+        `  client      ${issuer.keyClient.clientId} (private_key_jwt, ES256 key kid ${issuer.keyClient.kid}: its private JWK at GET /_test)`,
+        ...(issuer.platform && issuer.workload
+          ? [
+              `  platform    ${issuer.platform.issuer} (trusted; tokens from POST /_test/platform/tokens)`,
+              `  client      ${issuer.workload.clientId} (its platform token, sub ${issuer.workload.subject})`,
+            ]
+          : []),
+        ...clients.map((c) => {
+          const how = c.public
+            ? ' (public)'
+            : c.client_secret === undefined
+              ? ` (${[c.jwks || c.jwks_uri ? 'private_key_jwt' : '', c.federated_identities ? 'platform identity' : ''].filter(Boolean).join(', ')})`
+              : ` / ${generated.includes(c.client_id) ? c.client_secret : '(secret from the file)'}`
+          return `  client      ${c.client_id}${how} ${c.grant_types.join(', ')}`
+        }),
         ...(file.users ?? []).map((u) => `  user        ${u.username}`),
-        `  controls    ${issuer.url}/_test (tokens, clock, keys/rotate, sessions/end, reset)${options.allowRemoteControls ? '' : ', loopback only'}`,
+        `  controls    ${issuer.url}/_test (tokens, clock, keys/rotate, sessions/end, reset${issuer.platform ? ', platform/tokens' : ''})${options.allowRemoteControls ? '' : ', loopback only'}`,
         '',
       ]
       process.stdout.write(`${lines.join('\n')}\n`)

@@ -8,6 +8,7 @@ import {
   TOKEN_EXCHANGE,
   type TokenExchangePolicy,
 } from '../store/types.js'
+import { authMethodField, federatedIdentitiesField, jwksField, jwksUriField } from './credentials.js'
 import type { SecretHasher } from './secrets.js'
 
 /** A client definition as written in the bootstrap file or given to the CLI. */
@@ -29,12 +30,21 @@ export interface ClientInput {
   post_logout_redirect_uris?: string[]
   /** OIDC Dynamic Client Registration §2 / RFC 7591: the `alg` of this client's ID tokens (default RS256). */
   id_token_signed_response_alg?: string
+  /** RFC 7591: how it must authenticate; default any way it has credentials for. */
+  token_endpoint_auth_method?: string
+  /** RFC 7591: its public keys, for `private_key_jwt` (or `jwks_uri`). */
+  jwks?: { keys: Record<string, unknown>[] }
+  jwks_uri?: string
+  /** Workload identity federation: the platform identities (issuer + subject) that are this client. */
+  federated_identities?: { issuer: string; subject: string }[]
 }
 
 /** What a client definition is checked against besides itself. */
 export interface ClientValidationOptions {
   /** SIGNING_ALGS: the algorithms `id_token_signed_response_alg` may name. Default: every algorithm Tollgate signs. */
   readonly signingAlgs?: readonly SigningAlgorithm[]
+  /** The bootstrap file's `trusted_issuers`: a federated identity must name one. Default: not checked (the CLI). */
+  readonly trustedIssuers?: ReadonlySet<string>
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -52,6 +62,10 @@ const FIELDS = new Set([
   'token_exchange',
   'post_logout_redirect_uris',
   'id_token_signed_response_alg',
+  'token_endpoint_auth_method',
+  'jwks',
+  'jwks_uri',
+  'federated_identities',
 ])
 const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
@@ -165,13 +179,7 @@ export function clientRecord(
   if (isPublic && input.client_secret !== undefined) throw where('a public client has no client_secret')
   if (isPublic && grantTypes.includes(TOKEN_EXCHANGE)) throw where('a public client cannot exchange tokens')
   const tokenExchange = exchangePolicy(input.token_exchange, grantTypes, where)
-  if (!isPublic) {
-    if (typeof input.client_secret !== 'string')
-      throw where('a confidential client needs a client_secret (or "public": true)')
-    if (input.client_secret.length < MIN_SECRET_LENGTH) {
-      throw where(`client_secret must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 32)`)
-    }
-  }
+  const credentials = credentialsOf(input, isPublic, where, options.trustedIssuers)
   const scopes = stringArray(input.scopes, 'scopes')
   for (const s of scopes) if (!isScopeToken(s)) throw where(`"${s}" is not a valid scope`)
   const audiences = stringArray(input.audiences, 'audiences').map((a) => absoluteUri(a, 'audiences'))
@@ -202,7 +210,8 @@ export function clientRecord(
     redirectUris,
     allowedOrigins,
     createdAt,
-    ...(isPublic ? {} : { secretHash: hasher.hash(input.client_secret as string) }),
+    ...(typeof input.client_secret === 'string' ? { secretHash: hasher.hash(input.client_secret) } : {}),
+    ...credentials,
     ...(input.name === undefined ? {} : { name: input.name }),
     ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
     ...(tokenExchange ? { tokenExchange } : {}),
@@ -225,4 +234,49 @@ function idTokenAlgorithm(
     throw where(`id_token_signed_response_alg ${value} is not in SIGNING_ALGS (${signingAlgs.join(',')})`)
   }
   return value
+}
+
+/**
+ * What a client authenticates with besides (or instead of) a secret: a confidential client needs at least one of a
+ * `client_secret`, keys (`jwks` or `jwks_uri`, not both) or `federated_identities`; a public client none of them; a
+ * `token_endpoint_auth_method` must name a way the client has credentials for.
+ */
+function credentialsOf(
+  input: ClientInput,
+  isPublic: boolean,
+  where: (msg: string) => ClientValidationError,
+  trustedIssuers: ReadonlySet<string> | undefined,
+): Pick<ClientRecord, 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri' | 'federatedIdentities'> {
+  const method = authMethodField(input.token_endpoint_auth_method, where)
+  const jwks = jwksField(input.jwks, where)
+  const jwksUri = jwksUriField(input.jwks_uri, where)
+  const identities = federatedIdentitiesField(input.federated_identities, where, trustedIssuers)
+  const secret = input.client_secret
+  if (isPublic) {
+    if (jwks || jwksUri || identities) throw where('a public client has no keys or federated identities')
+    if (method !== undefined && method !== 'none') throw where('a public client authenticates with "none"')
+    return method ? { tokenEndpointAuthMethod: method } : {}
+  }
+  if (jwks && jwksUri) throw where('jwks and jwks_uri: register one of them, not both (RFC 7591 §2)')
+  if (secret === undefined && !jwks && !jwksUri && !identities) {
+    throw where(
+      'a confidential client needs a client_secret, jwks, jwks_uri or federated_identities (or "public": true)',
+    )
+  }
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)) {
+    throw where(`client_secret must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 32)`)
+  }
+  if (method === 'none') throw where('token_endpoint_auth_method "none" is for public clients')
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && secret === undefined) {
+    throw where(`token_endpoint_auth_method ${method} needs a client_secret`)
+  }
+  if (method === 'private_key_jwt' && !jwks && !jwksUri && !identities) {
+    throw where('token_endpoint_auth_method private_key_jwt needs jwks, jwks_uri or federated_identities')
+  }
+  return {
+    ...(method ? { tokenEndpointAuthMethod: method } : {}),
+    ...(jwks ? { jwks } : {}),
+    ...(jwksUri ? { jwksUri } : {}),
+    ...(identities ? { federatedIdentities: identities } : {}),
+  }
 }

@@ -51,7 +51,27 @@ export interface ClientRecord {
   readonly postLogoutRedirectUris?: readonly string[]
   /** The `alg` of this client's ID tokens, when it registered one other than RS256. */
   readonly idTokenSignedResponseAlg?: SigningAlgorithm
+  /**
+   * RFC 7591 `token_endpoint_auth_method`: the one way this client may authenticate. Absent: any way it has
+   * credentials for (its secret, its keys, its platform identities).
+   */
+  readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod
+  /** Public keys its `private_key_jwt` assertions are signed with (RFC 7591 `jwks`): public members only. */
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] }
+  /** Where it publishes those keys instead (RFC 7591 `jwks_uri`). */
+  readonly jwksUri?: string
+  /** Platform identities whose tokens authenticate it (workload identity federation). */
+  readonly federatedIdentities?: readonly FederatedIdentity[]
   readonly createdAt: number
+}
+
+/** How a client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+
+/** A workload's identity on its platform: the token issuer (`iss`) and the subject it names (`sub`). */
+export interface FederatedIdentity {
+  readonly issuer: string
+  readonly subject: string
 }
 
 export interface TokenExchangePolicy {
@@ -298,6 +318,11 @@ export interface Store {
 
   /** Remembers a DPoP proof id for `ttlMs`; false when it was already there (a replayed proof, on any instance). */
   claimProofId(id: string, ttlMs: number): Promise<boolean>
+  /**
+   * Remembers a client assertion (`client_id` and `jti`) until `ttlMs` from now, its expiry; false when it was
+   * already there (RFC 7523 §3: a `jti` is accepted once, on any instance).
+   */
+  claimAssertionId(id: string, ttlMs: number): Promise<boolean>
 
   /** Counts a failed authentication; locks the subject when the policy says so. */
   recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState>

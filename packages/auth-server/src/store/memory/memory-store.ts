@@ -53,6 +53,7 @@ export class MemoryStore implements Store {
   readonly #codes = new Map<string, { code: AuthorizationCode; used: boolean; expiresAt: number }>()
   readonly #rates = new Map<string, { count: number; resetAt: number }>()
   readonly #proofIds = new Map<string, number>()
+  readonly #assertionIds = new Map<string, number>()
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -79,6 +80,7 @@ export class MemoryStore implements Store {
     this.#codes.clear()
     this.#rates.clear()
     this.#proofIds.clear()
+    this.#assertionIds.clear()
   }
 
   /** The data lives and dies with this process: it can never come back empty under a running server. */
@@ -98,6 +100,7 @@ export class MemoryStore implements Store {
     for (const [hash, entry] of this.#codes) if (entry.expiresAt <= now) this.#codes.delete(hash)
     for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
     for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
+    for (const [id, until] of this.#assertionIds) if (until <= now) this.#assertionIds.delete(id)
   }
 
   /** The same contract as Redis: a write whose caller has stopped waiting is not applied. */
@@ -219,6 +222,14 @@ export class MemoryStore implements Store {
     const until = this.#proofIds.get(id)
     if (until !== undefined && until > now) return false
     this.#proofIds.set(id, now + ttlMs)
+    return true
+  }
+
+  async claimAssertionId(id: string, ttlMs: number): Promise<boolean> {
+    const now = this.now()
+    const until = this.#assertionIds.get(id)
+    if (until !== undefined && until > now) return false
+    this.#assertionIds.set(id, now + ttlMs)
     return true
   }
 

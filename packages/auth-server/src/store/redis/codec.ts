@@ -2,11 +2,13 @@
 import { isSigningAlgorithm } from '@tollgate/shared'
 import type {
   ClientRecord,
+  FederatedIdentity,
   GrantType,
   RefreshedSession,
   RefreshTokenInfo,
   RotateResult,
   SessionInfo,
+  TokenEndpointAuthMethod,
   UserRecord,
 } from '../types.js'
 
@@ -32,6 +34,8 @@ export const keys = {
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,
   proofId: (hash: string) => `dpop:${hash}`,
+  /** A client assertion's `client_id` and `jti`, hashed: accepted once. */
+  assertionId: (hash: string) => `assertion:${hash}`,
   /** Written once into a store that holds data; its absence means the data is gone. */
   marker: () => 'meta:marker',
 }
@@ -95,6 +99,10 @@ export function encodeClient(client: ClientRecord): string {
       : {}),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
     ...(client.idTokenSignedResponseAlg ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    ...(client.tokenEndpointAuthMethod ? { token_endpoint_auth_method: client.tokenEndpointAuthMethod } : {}),
+    ...(client.jwks ? { jwks: client.jwks } : {}),
+    ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+    ...(client.federatedIdentities ? { federated_identities: client.federatedIdentities } : {}),
     created_at: client.createdAt,
   })
 }
@@ -119,6 +127,14 @@ export function decodeClient(json: string): ClientRecord {
     ...(isSigningAlgorithm(raw.id_token_signed_response_alg)
       ? { idTokenSignedResponseAlg: raw.id_token_signed_response_alg }
       : {}),
+    ...(typeof raw.token_endpoint_auth_method === 'string'
+      ? { tokenEndpointAuthMethod: raw.token_endpoint_auth_method as TokenEndpointAuthMethod }
+      : {}),
+    ...(isJwks(raw.jwks) ? { jwks: raw.jwks } : {}),
+    ...(typeof raw.jwks_uri === 'string' ? { jwksUri: raw.jwks_uri } : {}),
+    ...(Array.isArray(raw.federated_identities)
+      ? { federatedIdentities: raw.federated_identities as FederatedIdentity[] }
+      : {}),
     ...(isExchange(raw.token_exchange)
       ? {
           tokenExchange: {
@@ -128,6 +144,10 @@ export function decodeClient(json: string): ClientRecord {
         }
       : {}),
   }
+}
+
+function isJwks(value: unknown): value is { keys: Record<string, unknown>[] } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys)
 }
 
 function isExchange(value: unknown): value is { subject_audiences: string[]; audiences: string[] } {
