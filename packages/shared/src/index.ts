@@ -50,6 +50,7 @@ export {
   UseDpopNonceError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
+export type { AssertionKeyInput } from './lib/client-assertion.js'
 export { type AuthorizationServerMetadata, discover, endpoint, type MetadataGet } from './lib/discovery.js'
 // The one asymmetric-signature module (RS256, PS256, ES256, ES384, EdDSA/Ed25519) and the JWKS cache, for the auth
 // server's signing and client assertions: every JWS anyone in Tollgate checks goes through these.
