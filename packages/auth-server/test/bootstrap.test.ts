@@ -62,7 +62,7 @@ t.test('every mistake in resources or the document is refused by name, before an
       { resources: [{ audience: 'https://x', access_token_signing_alg: 'EdDSA' }] },
       /resource https:\/\/x: access_token_signing_alg EdDSA is not in SIGNING_ALGS \(RS256\)/,
     ],
-    ['a typo at the top', { client: [] }, /unknown field "client" \(expected clients, users, resources\)/],
+    ['a typo at the top', { client: [] }, /unknown field "client" \(expected clients, users, resources, trusted_issuers\)/],
     ['an array', [], /must be a JSON object/],
   ]
   for (const [what, doc, message] of cases) await t.rejects(apply(doc), { message }, what)
@@ -74,3 +74,57 @@ t.test('every mistake in resources or the document is refused by name, before an
   await t.rejects(applyBootstrap(doc as BootstrapDocument, store, hasher, 0), /not in SIGNING_ALGS/)
   t.same(await store.listClients(), [], 'no client was written')
 })
+
+t.test(
+  'trusted_issuers: issuer and optional jwks_uri, https but on loopback; federated clients name one',
+  async (t) => {
+    const k8s = 'https://kubernetes.default.svc.cluster.local'
+    const { trustedIssuers } = await apply({
+      trusted_issuers: [
+        { issuer: k8s },
+        { issuer: 'http://127.0.0.1:8080/spiffe', jwks_uri: 'http://127.0.0.1:8080/keys' },
+      ],
+      clients: [
+        {
+          client_id: 'orders',
+          grant_types: ['client_credentials'],
+          audiences: ['https://x'],
+          federated_identities: [{ issuer: k8s, subject: 'system:serviceaccount:shop:orders' }],
+        },
+      ],
+    })
+    t.same(trustedIssuers, [
+      { issuer: k8s },
+      { issuer: 'http://127.0.0.1:8080/spiffe', jwksUri: 'http://127.0.0.1:8080/keys' },
+    ])
+    const identity = { issuer: k8s, subject: 'system:serviceaccount:shop:orders' }
+    const federated = (id: string) => ({
+      client_id: id,
+      grant_types: ['client_credentials'],
+      audiences: ['https://x'],
+      federated_identities: [identity],
+    })
+    const cases: [string, unknown, RegExp][] = [
+      ['not an array', { trusted_issuers: {} }, /"trusted_issuers" must be an array/],
+      ['plain http', { trusted_issuers: [{ issuer: 'http://k8s.internal' }] }, /issuer must use https/],
+      [
+        'an unknown field',
+        { trusted_issuers: [{ issuer: k8s, audience: 'x' }] },
+        /trusted issuer https:\/\/kubernetes\.default\.svc\.cluster\.local: unknown field "audience"/,
+      ],
+      ['twice', { trusted_issuers: [{ issuer: k8s }, { issuer: k8s }] }, /listed twice/],
+      ['a bad jwks_uri', { trusted_issuers: [{ issuer: k8s, jwks_uri: 'ftp://x' }] }, /jwks_uri must use https/],
+      [
+        'not trusted',
+        { clients: [federated('a')] },
+        /client a: federated_identities\[0\]\.issuer .* not in trusted_issuers/,
+      ],
+      [
+        'one identity, two clients',
+        { trusted_issuers: [{ issuer: k8s }], clients: [federated('a'), federated('b')] },
+        /clients a and b both list system:serviceaccount:shop:orders of https:\/\/kubernetes/,
+      ],
+    ]
+    for (const [what, doc, message] of cases) await t.rejects(apply(doc), { message }, what)
+  },
+)

@@ -92,7 +92,7 @@ export async function testServer(
   const store = options.store ?? new MemoryStore({ now })
   const keystore = await Keystore.open({ dir: undefined, now, algorithms: config.signingAlgs, ...options.keystore })
   const secretKey = randomBytes(32)
-  const { resources } = await applyBootstrap(
+  const { resources, trustedIssuers } = await applyBootstrap(
     options.doc ?? bootstrapDoc,
     store,
     new SecretHasher(secretKey),
@@ -111,6 +111,7 @@ export async function testServer(
     keystore,
     secretKey,
     resources,
+    trustedIssuers,
     now,
     logger,
     ...(options.hooks ? { hooks: options.hooks } : {}),

@@ -81,8 +81,8 @@ export interface VerifiedAssertion {
 }
 
 /** An assertion refused: 401 invalid_client naming what was wrong; the detail is logged, never the assertion. */
-const refuse = (description: string, detail?: string): never => {
-  throw new InvalidClient(description, detail === undefined ? {} : { detail })
+const refuse = (description: string, detail = description): never => {
+  throw new InvalidClient(description, { detail })
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._~:-]{1,128}$/
@@ -129,11 +129,19 @@ export async function verifyClientAssertion(
   const iss = payload.iss
   if (typeof iss !== 'string' || iss === '') refuse('the client assertion has no iss')
   const trusted = deps.keys.trusted(iss as string)
-  if (trusted || type === JWT_SPIFFE || !CLIENT_ID.test(iss as string)) {
+  const platform = trusted !== undefined || type === JWT_SPIFFE || !CLIENT_ID.test(iss as string)
+  try {
+    if (!platform) return await privateKeyJwt(deps, request, decoded, alg as JwsAlgorithm)
     if (!trusted) refuse(`the client assertion's issuer ${echo(iss as string, 100)} is not a trusted issuer`)
-    return federated(deps, request, decoded, alg as JwsAlgorithm)
+    return await federated(deps, request, decoded, alg as JwsAlgorithm)
+  } catch (err) {
+    // The operator's log line: the cause and whose assertion it was (never the assertion).
+    if (!(err instanceof InvalidClient)) throw err
+    const who = platform
+      ? `platform token of ${echo(iss as string, 100)} for ${echo(String(payload.sub), 100)}`
+      : `private_key_jwt of client ${echo(iss as string, 128)}`
+    throw new InvalidClient(err.message, { detail: `${who}: ${err.detail ?? err.message}` })
   }
-  return privateKeyJwt(deps, request, decoded, alg as JwsAlgorithm)
 }
 
 /** OIDC Core §9 / RFC 7523 §3: signed by one of the client's keys, for us, short-lived, used once. */

@@ -109,32 +109,35 @@ t.test('input echoed in a description is cut short and stripped of control and b
   t.ok((grant.json().error_description as string).length < 160)
 })
 
-t.test('malformed HTTP (headers too large, a garbage request line) is answered in JSON; a HEAD without a body', async (t) => {
-  const { app: server } = await testServer()
-  await server.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(() => server.close())
-  const { port } = server.server.address() as { port: number }
-  const { connect } = await import('node:net')
-  const raw = (request: string) =>
-    new Promise<string>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => socket.end(request))
-      let out = ''
-      socket.on('data', (d) => {
-        out += d
+t.test(
+  'malformed HTTP (headers too large, a garbage request line) is answered in JSON; a HEAD without a body',
+  async (t) => {
+    const { app: server } = await testServer()
+    await server.listen({ port: 0, host: '127.0.0.1' })
+    t.teardown(() => server.close())
+    const { port } = server.server.address() as { port: number }
+    const { connect } = await import('node:net')
+    const raw = (request: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(request))
+        let out = ''
+        socket.on('data', (d) => {
+          out += d
+        })
+        socket.on('close', () => resolve(out))
+        socket.on('error', () => resolve(out))
       })
-      socket.on('close', () => resolve(out))
-      socket.on('error', () => resolve(out))
-    })
-  const huge = `x-pad: ${'a'.repeat(20_000)}\r\n`
-  const get = await raw(`GET /healthz HTTP/1.1\r\nhost: auth.test\r\n${huge}\r\n`)
-  t.match(get, /^HTTP\/1\.1 431 /)
-  const body = get.slice(get.indexOf('\r\n\r\n') + 4)
-  t.same(JSON.parse(body), { error: 'invalid_request', error_description: 'the request headers are too large' })
-  const head = await raw(`HEAD /healthz HTTP/1.1\r\nhost: auth.test\r\n${huge}\r\n`)
-  t.match(head, /^HTTP\/1\.1 431 /)
-  t.match(head, /content-length: 0\r\n/i)
-  t.equal(head.slice(head.indexOf('\r\n\r\n') + 4), '', 'no body to a HEAD request')
-  const garbage = await raw('NOT HTTP AT ALL\r\n\r\n')
-  t.match(garbage, /^HTTP\/1\.1 400 /)
-  t.equal(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4)).error, 'invalid_request')
-})
+    const huge = `x-pad: ${'a'.repeat(20_000)}\r\n`
+    const get = await raw(`GET /healthz HTTP/1.1\r\nhost: auth.test\r\n${huge}\r\n`)
+    t.match(get, /^HTTP\/1\.1 431 /)
+    const body = get.slice(get.indexOf('\r\n\r\n') + 4)
+    t.same(JSON.parse(body), { error: 'invalid_request', error_description: 'the request headers are too large' })
+    const head = await raw(`HEAD /healthz HTTP/1.1\r\nhost: auth.test\r\n${huge}\r\n`)
+    t.match(head, /^HTTP\/1\.1 431 /)
+    t.match(head, /content-length: 0\r\n/i)
+    t.equal(head.slice(head.indexOf('\r\n\r\n') + 4), '', 'no body to a HEAD request')
+    const garbage = await raw('NOT HTTP AT ALL\r\n\r\n')
+    t.match(garbage, /^HTTP\/1\.1 400 /)
+    t.equal(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4)).error, 'invalid_request')
+  },
+)
