@@ -41,6 +41,17 @@ export function clientsCommands(program: Command, context: Context): void {
       '--id-token-alg <alg>',
       'id_token_signed_response_alg: the algorithm of its ID tokens (one of SIGNING_ALGS)',
     )
+    .option('--jwks-uri <url>', 'private_key_jwt: where it publishes its public keys (https)')
+    .option('--jwks-file <file>', 'private_key_jwt: a JWK Set file of its public keys')
+    .option(
+      '--federated-identity <issuer=…,subject=…>',
+      'a platform identity that is this client: a trusted issuer and the subject of its tokens (repeatable)',
+      collect,
+    )
+    .option(
+      '--auth-method <method>',
+      'token_endpoint_auth_method: client_secret_basic, client_secret_post or private_key_jwt (default: any it has)',
+    )
     .option('--public', 'a public client (no secret: browser or native app)')
     .option('--name <name>', 'display name')
     .option('--secret-stdin', 'read the client secret from stdin')
