@@ -62,7 +62,11 @@ t.test('every mistake in resources or the document is refused by name, before an
       { resources: [{ audience: 'https://x', access_token_signing_alg: 'EdDSA' }] },
       /resource https:\/\/x: access_token_signing_alg EdDSA is not in SIGNING_ALGS \(RS256\)/,
     ],
-    ['a typo at the top', { client: [] }, /unknown field "client" \(expected clients, users, resources, trusted_issuers\)/],
+    [
+      'a typo at the top',
+      { client: [] },
+      /unknown field "client" \(expected clients, users, resources, trusted_issuers\)/,
+    ],
     ['an array', [], /must be a JSON object/],
   ]
   for (const [what, doc, message] of cases) await t.rejects(apply(doc), { message }, what)
