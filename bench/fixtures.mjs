@@ -1,5 +1,5 @@
 // The bench's clients, user and bootstrap files, and the environment Tollgate's servers run with.
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,6 +15,14 @@ export const AUDIENCE = 'https://api.bench.test'
 /** Audiences whose access tokens are signed ES256 and EdDSA (the bootstrap file's `resources`). */
 export const ES256_AUDIENCE = 'https://es256.bench.test'
 export const EDDSA_AUDIENCE = 'https://eddsa.bench.test'
+/** A service without a secret: private_key_jwt with an ES256 key, its public JWK registered inline. */
+const keyedPair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+export const KEYED = {
+  id: 'bench-keyed',
+  kid: 'bench-keyed-1',
+  privateKey: keyedPair.privateKey,
+  jwk: { ...keyedPair.publicKey.export({ format: 'jwk' }), kid: 'bench-keyed-1', alg: 'ES256', use: 'sig' },
+}
 /** oidc-provider's client (servers/oidc-provider.mjs). */
 export const OIDC = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789abcdef' }
 /** Request logging off (as the baselines), no per-IP token rate limit (every request comes from one IP here). */
@@ -39,6 +47,13 @@ export async function writeFixtures() {
       grant_types: ['client_credentials'],
       scopes: ['notes:read'],
       audiences: [AUDIENCE, ES256_AUDIENCE, EDDSA_AUDIENCE],
+    },
+    {
+      client_id: KEYED.id,
+      jwks: { keys: [KEYED.jwk] },
+      grant_types: ['client_credentials'],
+      scopes: ['notes:read'],
+      audiences: [AUDIENCE],
     },
     {
       client_id: WEB.id,

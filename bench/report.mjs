@@ -77,6 +77,11 @@ export async function buildReport({
     ['… client_credentials for an ES256 audience', 'tokenClientCredentialsES256', 'Tollgate'],
     ['bare Fastify `/token` signing EdDSA with jose', 'signTokenEdDSA', 'baseline'],
     ['… client_credentials for an EdDSA audience', 'tokenClientCredentialsEdDSA', 'Tollgate'],
+    [
+      'client_credentials with private_key_jwt (a fresh ES256 assertion per request)',
+      'tokenClientCredentialsPrivateKeyJwt',
+      'Tollgate',
+    ],
     ['… with a DPoP proof (ES256) per request', 'tokenClientCredentialsDpop', 'Tollgate'],
     ['token exchange (RFC 8693) of a user token (Redis)', 'tokenExchange', 'Tollgate'],
     ['oidc-provider client_credentials (JWT AT)', 'oidcClientCredentials', 'peer'],
@@ -166,6 +171,13 @@ export async function buildReport({
       'resource API with ES256 tokens ≥ 0.95× with RS256 tokens',
       ratio('resourceApiES256', 'resourceApi'),
       0.95,
+      'min',
+      '×',
+    ],
+    [
+      'client_credentials with private_key_jwt (ES256) ≥ 0.8× with client_secret_basic',
+      ratio('tokenClientCredentialsPrivateKeyJwt', 'tokenClientCredentials'),
+      0.8,
       'min',
       '×',
     ],
@@ -262,6 +274,7 @@ export async function buildReport({
     `- A bearer request to \`/v1/me\` cost ${bearerUs.toFixed(0)} µs of CPU (${cores} cores ÷ ${Math.round(m('resourceApi'))} req/s, load generator included); verifying one ES256 signature costs ${costs.es256Verify.toFixed(0)} µs and one Ed25519 signature ${costs.eddsaVerify.toFixed(0)} µs here, on one core. A fresh proof per request adds at least that, so DPoP at 0.5× the bearer route would need the whole proof check in ${bearerUs.toFixed(0)} µs: the ceiling from the signature alone is ${(bearerUs / (bearerUs + costs.es256Verify)).toFixed(2)}× (ES256) and ${(bearerUs / (bearerUs + costs.eddsaVerify)).toFixed(2)}× (EdDSA).`,
     `- A client_credentials request cost ${ccUs.toFixed(0)} µs of CPU (RS256 signing alone ${costs.rs256Sign.toFixed(0)} µs); its proof's ES256 verification alone caps the DPoP ratio at ${(ccUs / (ccUs + costs.es256Verify)).toFixed(2)}×, before the replay check's Redis \`SET NX\` and the thumbprint.`,
     `- A client_credentials request for an ES256 audience cost ${((cores * 1e6) / m('tokenClientCredentialsES256')).toFixed(0)} µs of CPU and for an EdDSA audience ${((cores * 1e6) / m('tokenClientCredentialsEdDSA')).toFixed(0)} µs, against ${ccUs.toFixed(0)} µs for RS256: the signature is ${costs.es256Sign.toFixed(0)} µs (ES256) or ${costs.eddsaSign.toFixed(0)} µs (EdDSA) instead of ${costs.rs256Sign.toFixed(0)} µs.`,
+    `- With private_key_jwt a client_credentials request cost ${((cores * 1e6) / m('tokenClientCredentialsPrivateKeyJwt')).toFixed(0)} µs of CPU against ${ccUs.toFixed(0)} µs with a secret: the assertion's ES256 signature check alone (${costs.es256Verify.toFixed(0)} µs) is the floor, capping the ratio at ${(ccUs / (ccUs + costs.es256Verify)).toFixed(2)}×, before its Redis \`SET NX\` for the jti.`,
     `- oidc-provider's client_credentials ran at ${ratio('oidcClientCredentials', 'signToken').toFixed(2)}× the bare signing \`/token\` (anchor 0.47×): 2× oidc-provider would need ${(2 * ratio('oidcClientCredentials', 'signToken')).toFixed(2)}× a server that does nothing but sign, where RSA-2048 signing alone bounds both.`,
   )
 
