@@ -1,8 +1,8 @@
 // The delegation example (examples/delegation): a user's checkout flows gateway → orders → inventory, each hop with
 // a token exchanged for the next service only, narrowed, and naming the actors; each service logs the chain.
 import { createTestIssuer } from '@tollgate/auth-server/testing'
-import t from 'tap'
 import { TokenClient, TokenEndpointError } from '@tollgate/shared'
+import t from 'tap'
 import { AUDIENCES, CLIENTS, KEYS, startAll } from '../../examples/delegation/services.mjs'
 
 const PASSWORD = 'alice-password-123'
@@ -12,7 +12,7 @@ const lines: string[] = []
 const services = await startAll(issuer.url, (line: string) => lines.push(line))
 t.teardown(() => services.close())
 
-const [web] = CLIENTS as [(typeof CLIENTS)[0]]
+const web = CLIENTS[0] as { client_id: string; client_secret: string }
 const basic = (c: { client_id: string; client_secret: string }) =>
   `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`
 async function signIn(scope = 'profile orders:write stock:read') {

@@ -19,6 +19,8 @@ const MAX_SUBJECT = 512
 /** The members of a public JWK that are kept: the key, its id and what it is for. */
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e', 'kid', 'alg', 'use', 'key_ops'] as const
 const IDENTITY_FIELDS = new Set(['issuer', 'subject'])
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/
 
 type Fail = (message: string) => Error
 
@@ -94,13 +96,7 @@ export function federatedIdentitiesField(
     const { issuer, subject } = identity as Record<string, unknown>
     const problem = keyUrlProblem(issuer)
     if (problem !== undefined) throw fail(`${at}.issuer ${problem}`)
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-    if (
-      typeof subject !== 'string' ||
-      subject === '' ||
-      subject.length > MAX_SUBJECT ||
-      /[\u0000-\u001f]/.test(subject)
-    ) {
+    if (typeof subject !== 'string' || subject === '' || subject.length > MAX_SUBJECT || CONTROL.test(subject)) {
       throw fail(`${at}.subject must be a non-empty string of at most ${MAX_SUBJECT} printable characters`)
     }
     if (trustedIssuers !== undefined && !trustedIssuers.has(issuer as string)) {
