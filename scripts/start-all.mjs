@@ -171,7 +171,9 @@ async function announce() {
       )
       if (ok) break
       if (Date.now() > deadline) {
-        process.stderr.write(`pnpm start: the ${name.trim()} service did not become ready within 60 s (see its log above)\n`)
+        process.stderr.write(
+          `pnpm start: the ${name.trim()} service did not become ready within 60 s (see its log above)\n`,
+        )
         return
       }
       await new Promise((resolve) => setTimeout(resolve, 100))

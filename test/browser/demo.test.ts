@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
-// The demo web app in a real browser: sign-in, silent refresh, two tabs, HttpOnly cookie, logout, authorization code.
+// The demo web app in a real browser: sign-in, silent refresh, two tabs, HttpOnly cookie, logout, authorization code,
+// and every page a user of the demo sees fitting a phone (320 and 390 px), messages next to what they are about.
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { BrowserContext, Page } from 'playwright-core'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { launchBrowser } from '../support/browser.js'
 import { ROOT } from '../support/services.js'
 import { DEMO_USER, startStack } from '../support/stack.js'
@@ -31,6 +32,25 @@ async function signIn(page: Page): Promise<void> {
   await page.click('#login-form button[type=submit]')
   await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
 }
+
+/** Waits until this tab shows its own session in the list. */
+async function currentSessionShown(page: Page): Promise<void> {
+  await page.waitForSelector('#sessions tr.current button', { timeout: 10_000 })
+}
+
+/** The tokens a code-flow sign-in left in this tab (its refresh token is bound to the tab's key). */
+async function codeSession(page: Page): Promise<{ refresh_token: string; id_token: string }> {
+  const stored = await page.evaluate(() => sessionStorage.getItem('tollgate-demo:code-session') ?? 'null')
+  return JSON.parse(stored) as { refresh_token: string; id_token: string }
+}
+
+const tryRefresh = (page: Page) =>
+  page.evaluate(() =>
+    window.demo.refresh().then(
+      () => 'ok',
+      (e: Error) => e.message,
+    ),
+  )
 
 async function addNote(page: Page, note: string): Promise<void> {
   await page.fill('#note-text', note)
@@ -97,7 +117,7 @@ t.test('the refresh token is never readable by the page', async (t) => {
     await tab1.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })),
     '{"tollgate-demo:cookie-session":"1"}{}',
   )
-  const cookies = await context.cookies(stack.authUrl + '/session')
+  const cookies = await context.cookies(`${stack.authUrl}/session`)
   const session = cookies.find((c) => c.name === 'tg_session')
   t.ok(session, 'the browser holds the session cookie')
   t.equal(session?.httpOnly, true)
@@ -189,7 +209,9 @@ t.test('ending another session from the list', async (t) => {
   const rows = await tab1.locator('#sessions tr').count()
   t.equal(rows, 2, 'two sessions: this browser and the other one')
   await tab1.click('#sessions tr:not(.current) button')
-  await tab1.waitForFunction(() => document.querySelectorAll('#sessions tr').length === 1)
+  await tab1.waitForFunction(() => document.querySelectorAll('#sessions tr').length === 1, null, { timeout: 10_000 })
+  t.equal(await tab1.locator('#end-current[open]').count(), 0, 'another session ends without a question')
+  t.equal(await text(tab1, '#sessions-status'), 'Session ended.', 'said in the session list')
   const result = await page.evaluate(() =>
     window.demo.refresh().then(
       () => 'ok',
@@ -203,7 +225,7 @@ t.test('ending another session from the list', async (t) => {
 t.test('logout ends the session for every tab', async (t) => {
   await tab1.click('#logout')
   await tab1.waitForSelector('#signed-out:not([hidden])')
-  t.equal((await context.cookies(stack.authUrl + '/session')).length, 0, 'cookie cleared')
+  t.equal((await context.cookies(`${stack.authUrl}/session`)).length, 0, 'cookie cleared')
   const result = await tab2.evaluate(() =>
     window.demo.refresh().then(
       () => 'ok',
@@ -276,9 +298,11 @@ t.test(
 
     await page.click('#logout')
     await page.waitForURL(`${stack.webUrl}/`)
-    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Signed out.', null, {
-      timeout: 10_000,
-    })
+    await page.waitForFunction(
+      () => document.querySelector('#signed-out-status')?.textContent === 'Signed out.',
+      null,
+      { timeout: 10_000 },
+    )
     t.equal(await page.isVisible('#signed-out'), true)
     t.equal(new URL(page.url()).search, '', 'the state is not left in the address bar')
 
@@ -294,27 +318,215 @@ t.test(
   },
 )
 
-t.test('screenshots at 1280 and 390 px: nothing overflows the narrow screen', async (t) => {
-  const sizes = [
-    { name: 'desktop', width: 1280, height: 900 },
-    { name: 'phone', width: 390, height: 844 },
-  ]
-  for (const size of sizes) {
-    const ctx = await browser.newContext({ viewport: { width: size.width, height: size.height } })
-    const page = await open(ctx)
-    await page.screenshot({ path: path.join(ARTIFACTS, `signed-out-${size.name}.png`), fullPage: true })
-    await signIn(page)
-    await addNote(page, `a note seen at ${size.width} px, long enough to wrap on a phone screen without overflowing it`)
-    await page.waitForFunction(() => document.querySelectorAll('#sessions tr').length > 0, null, { timeout: 10_000 })
-    await page.screenshot({ path: path.join(ARTIFACTS, `signed-in-${size.name}.png`), fullPage: true })
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+t.test("ending this browser's session from the list asks first; cancelling keeps it", async (t) => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } })
+  t.teardown(() => ctx.close())
+  const page = await open(ctx)
+  const problems: string[] = []
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`)
+  })
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
+  await signIn(page)
+  await currentSessionShown(page)
+  const end = page.locator('#sessions tr.current button')
+  const id = await end.getAttribute('data-session')
+  t.equal(await end.getAttribute('aria-label'), 'End the session in this browser', 'the button says which session')
+
+  const asked = async () => {
+    await end.click()
+    await page.waitForSelector('#end-current[open]', { timeout: 10_000 })
+    t.equal(await page.evaluate(() => document.querySelector('#end-current')?.matches(':modal')), true, 'a modal')
+    t.match(await text(page, '#end-current'), /Sign out of this browser\?/)
+    t.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      'end-current-cancel',
+      'the safe answer has the focus',
     )
-    t.equal(overflow, 0, `${size.name}: no horizontal scrolling`)
-    await page.click('#logout')
-    await page.waitForSelector('#signed-out:not([hidden])')
-    await ctx.close()
   }
+  const stillSignedIn = async (how: string) => {
+    await page.waitForSelector('#end-current[open]', { state: 'detached', timeout: 10_000 })
+    t.equal(await page.isVisible('#signed-in'), true, `${how}: still signed in`)
+    t.equal(
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.session),
+      id ?? undefined,
+      `${how}: the focus is back on the End button`,
+    )
+    t.equal(await tryRefresh(page), 'ok', `${how}: the session still works`)
+    const ids = await page.evaluate(() =>
+      window.demo.loadSessions().then((list) => list.map((s) => (s as { id: string }).id)),
+    )
+    t.ok(ids.includes(id as string), `${how}: the session is still listed`)
+  }
+
+  await asked()
+  await page.click('#end-current-cancel')
+  await stillSignedIn('Cancel')
+  await asked()
+  await page.keyboard.press('Escape')
+  await stillSignedIn('Escape')
+
+  await asked()
+  await page.click('#end-current-confirm')
+  await page.waitForSelector('#signed-out:not([hidden])', { timeout: 10_000 })
+  t.match(await text(page, '#signed-out-status'), 'You ended the session in this browser')
+  t.equal(await page.evaluate(() => document.activeElement?.id), 'signed-out-status', 'the focus goes to the message')
+  t.same(problems, [], 'no console errors (a CSP-blocked dialog form would be one)')
+  t.equal(await tryRefresh(page), 'not signed in', 'confirmed: the session has ended')
+})
+
+t.test('the message about a note appears right under the note form, in view on a phone', async (t) => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } })
+  t.teardown(() => ctx.close())
+  const page = await open(ctx)
+  await signIn(page)
+  await currentSessionShown(page)
+  // Enough notes that the end of the page is far below the fold.
+  for (let i = 0; i < 8; i++) await addNote(page, `phone note ${i}`)
+  const status = page.locator('#note-status')
+  await page.waitForFunction(() => document.querySelector('#note-status')?.textContent === 'Note added.', null, {
+    timeout: 10_000,
+  })
+  t.equal(await status.getAttribute('role'), 'status', 'announced to screen readers')
+  const place = await page.evaluate(() => {
+    const message = (document.querySelector('#note-status') as HTMLElement).getBoundingClientRect()
+    const input = (document.querySelector('#note-text') as HTMLElement).getBoundingClientRect()
+    return { top: message.top, bottom: message.bottom, below: message.top - input.bottom, height: innerHeight }
+  })
+  t.ok(
+    place.top >= 0 && place.bottom <= place.height,
+    `in the viewport (${place.top}–${place.bottom} of ${place.height})`,
+  )
+  t.ok(place.below >= 0 && place.below < 64, `right under the input (${place.below} px)`)
+  t.ok(
+    (await page.evaluate(() => document.documentElement.scrollHeight)) > place.height,
+    'the page is taller than the screen',
+  )
+  await page.fill('#note-text', 'next')
+  t.equal(await status.textContent(), '', 'the message goes once the next note is being written')
+})
+
+/** The "this browser" pill in the session list is one piece on one line, on the screen. */
+async function pillOnOneLine(t: Test, page: Page): Promise<void> {
+  const pill = await page.evaluate(() => {
+    const el = document.querySelector('#sessions tr.current .pill') as HTMLElement
+    const range = document.createRange()
+    range.selectNodeContents(el)
+    return { text: el.textContent, lines: range.getClientRects().length, right: el.getBoundingClientRect().right }
+  })
+  const width = page.viewportSize()?.width as number
+  t.equal(pill.text, 'this browser')
+  t.equal(pill.lines, 1, `${width} px: the "this browser" pill is on one line`)
+  t.ok(pill.right <= width, `${width} px: and on the screen`)
+}
+
+/** The page is no wider than the viewport: nothing makes it scroll sideways. */
+async function fits(t: Test, page: Page, state: string): Promise<void> {
+  const width = page.viewportSize()?.width as number
+  const measured = await page.evaluate(() => {
+    const root = document.documentElement
+    // What sticks out, to name it when this fails.
+    const wide = Array.from(document.querySelectorAll('body *'))
+      .filter((el) => el.getBoundingClientRect().right > root.clientWidth + 0.5)
+      .slice(0, 3)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}`)
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, wide }
+  })
+  t.ok(
+    measured.scrollWidth <= width && measured.scrollWidth <= measured.clientWidth,
+    `${width} px, ${state}: ${measured.scrollWidth} px wide`,
+    { wide: measured.wide },
+  )
+}
+
+for (const size of [
+  { width: 320, height: 568 },
+  { width: 390, height: 844 },
+]) {
+  t.test(`at ${size.width} px every page a user of the demo sees fits the screen`, async (t) => {
+    const ctx = await browser.newContext({ viewport: size })
+    t.teardown(() => ctx.close())
+    const shot = (page: Page, name: string) =>
+      page.screenshot({ path: path.join(ARTIFACTS, `${name}-${size.width}.png`), fullPage: true })
+    const page = await open(ctx)
+    await fits(t, page, 'landing (signed out)')
+    await shot(page, 'signed-out')
+
+    await signIn(page)
+    await fits(t, page, 'signed in')
+    await addNote(page, `seen at ${size.width} px: https://example.com/a/${'long-unbroken-'.repeat(6)}address`)
+    await currentSessionShown(page)
+    await fits(t, page, 'signed in, notes and sessions listed')
+    await pillOnOneLine(t, page)
+    await shot(page, 'signed-in')
+
+    await page.click('#sessions tr.current button')
+    await page.waitForSelector('#end-current[open]', { timeout: 10_000 })
+    await fits(t, page, 'asked before ending this session')
+    const box = await page.locator('#end-current').boundingBox()
+    t.ok(box && box.x >= 0 && box.x + box.width <= size.width, 'the question is on the screen')
+    await shot(page, 'end-session-question')
+    await page.click('#end-current-cancel')
+    await page.waitForSelector('#end-current[open]', { state: 'detached', timeout: 10_000 })
+
+    await page.click('#logout')
+    await page.waitForSelector('#signed-out:not([hidden])', { timeout: 10_000 })
+    t.equal(await text(page, '#signed-out-status'), 'Signed out.')
+    await fits(t, page, 'after signing out')
+
+    await page.click('#code-login')
+    await page.waitForURL(`${stack.authUrl}/oauth/authorize?**`, { timeout: 10_000 })
+    await fits(t, page, 'the Tollgate sign-in page')
+    await page.fill('#username', DEMO_USER.username)
+    await page.fill('#password', 'wrong password')
+    await page.click('button[type=submit]')
+    await page.waitForSelector('[role=alert]', { timeout: 10_000 })
+    await fits(t, page, 'the Tollgate sign-in page with an error')
+    await shot(page, 'sign-in-page')
+    await page.fill('#password', DEMO_USER.password)
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${stack.webUrl}/`, { timeout: 10_000 })
+    await page.waitForSelector('#signed-in:not([hidden])', { timeout: 10_000 })
+    await fits(t, page, 'signed in through the Tollgate sign-in page')
+
+    // RP-initiated logout without a return address ends on the auth server's own signed-out page.
+    const { id_token } = await codeSession(page)
+    await page.goto(`${stack.authUrl}/oauth/logout?${new URLSearchParams({ id_token_hint: id_token })}`)
+    t.match(await text(page, 'h1'), 'You are signed out')
+    await fits(t, page, 'the Tollgate signed-out page')
+    await shot(page, 'signed-out-page')
+
+    // Back in the demo, the ended session is noticed and said so.
+    await page.goto(stack.webUrl)
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 })
+    t.match(await text(page, '#signed-out-status'), 'Your session has ended')
+    await fits(t, page, 'after the session ended elsewhere')
+
+    await page.goto(`${stack.authUrl}/oauth/authorize?client_id=demo-web&redirect_uri=https://example.com/unknown`)
+    t.match(await text(page, 'h1'), 'This sign-in link cannot be used')
+    await fits(t, page, 'the Tollgate sign-in error page')
+    await page.goto(`${stack.webUrl}/callback?state=${'x'.repeat(64)}&code=abc`)
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 })
+    t.match(await text(page, '#code-result'), 'Sign-in failed')
+    await fits(t, page, 'a sign-in that cannot be finished')
+  })
+}
+
+t.test('a screenshot at 1280 px; the session table from 600 px up', async (t) => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  t.teardown(() => ctx.close())
+  const page = await open(ctx)
+  await page.screenshot({ path: path.join(ARTIFACTS, 'signed-out-desktop.png'), fullPage: true })
+  await signIn(page)
+  await currentSessionShown(page)
+  await page.screenshot({ path: path.join(ARTIFACTS, 'signed-in-desktop.png'), fullPage: true })
+  await fits(t, page, 'signed in')
+  await pillOnOneLine(t, page)
+  // Just above the phone layout, the table's first column is at its narrowest.
+  await page.setViewportSize({ width: 600, height: 900 })
+  await fits(t, page, 'signed in')
+  await pillOnOneLine(t, page)
+  t.match(await text(page, '.topbar .note'), 'Write notes', 'the tagline says what one can do here')
 })
 
 declare global {

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import t from 'tap'
 import { freePort } from '../support/ports.js'
+import { reapOnExit } from '../support/processes.js'
 import { ROOT, spawnService } from '../support/services.js'
 
 const port = await freePort()
@@ -24,10 +25,12 @@ t.test('the banner says what was registered and where the controls are', async (
 })
 
 t.test('a Python unittest suite drives it over HTTP and passes', async (t) => {
-  const python = spawn('python3', [`${ROOT}test/examples/any-language/test_issuer.py`], {
-    env: { ...process.env, TOLLGATE_URL: url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const python = reapOnExit(
+    spawn('python3', [`${ROOT}test/examples/any-language/test_issuer.py`], {
+      env: { ...process.env, TOLLGATE_URL: url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  )
   let output = ''
   python.stdout.on('data', (d) => {
     output += d
@@ -48,14 +51,9 @@ t.test('a bad config file is one line with its line and column', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-dev-'))
   const file = path.join(dir, 'dev.json')
   await writeFile(file, '{\n  "clients": [],\n  users: []\n}\n')
-  const bad = spawn(process.execPath, [
-    `${ROOT}packages/auth-server/bin/tollgate.js`,
-    'dev',
-    '--config',
-    file,
-    '--port',
-    '0',
-  ])
+  const bad = reapOnExit(
+    spawn(process.execPath, [`${ROOT}packages/auth-server/bin/tollgate.js`, 'dev', '--config', file, '--port', '0']),
+  )
   let stderr = ''
   bad.stderr.on('data', (d) => {
     stderr += d
@@ -64,7 +62,9 @@ t.test('a bad config file is one line with its line and column', async (t) => {
   t.equal(code, 1)
   t.match(stderr, new RegExp(`^tollgate: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:3: not valid JSON`))
   await writeFile(file, '{ "clientz": [] }')
-  const unknown = spawn(process.execPath, [`${ROOT}packages/auth-server/bin/tollgate.js`, 'dev', '--config', file])
+  const unknown = reapOnExit(
+    spawn(process.execPath, [`${ROOT}packages/auth-server/bin/tollgate.js`, 'dev', '--config', file]),
+  )
   let err2 = ''
   unknown.stderr.on('data', (d) => {
     err2 += d

@@ -138,7 +138,10 @@ t.test('issue 21: with REDIS_URL the demo clients and user are written into that
   const run = await startAll({ REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix })
   t.teardown(() => run.child.stop())
   const out = run.child.output()
-  t.match(out, new RegExp(`demo clients and user were written into REDIS_URL \\(redis://127\\.0\\.0\\.1:${redis.port}\\)`))
+  t.match(
+    out,
+    new RegExp(`demo clients and user were written into REDIS_URL \\(redis://127\\.0\\.0\\.1:${redis.port}\\)`),
+  )
   const secret = /service client\s+demo-service \/ (\S+)/.exec(out)?.[1]
   t.ok(secret, out.slice(-1500))
   t.equal((await redisCli(redis.port, 'exists', `${redis.prefix}client:demo-service`)).trim(), '1')

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { freePort } from '../support/ports.js'
+import { reapOnExit } from '../support/processes.js'
 import { ROOT } from '../support/services.js'
 
 const dir = await mkdtemp(path.join(tmpdir(), 'tollgate-startup-'))
@@ -15,11 +16,13 @@ for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.star
 /** Runs a command to its exit (bounded), with stdout and stderr. */
 function run(args: string[], env: Record<string, string>, stopWhen?: RegExp) {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { ...baseEnv, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = reapOnExit(
+      spawn(process.execPath, args, {
+        cwd: ROOT,
+        env: { ...baseEnv, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    )
     let out = ''
     const seen = (d: Buffer) => {
       out += d
@@ -142,18 +145,24 @@ t.test('a resource or a client asking for an algorithm outside SIGNING_ALGS stop
   noStack(t, `${res.out}${bad.out}${env.out}`)
 })
 
-t.test('issue 21: every service names a bad LOG_LEVEL in one line, the demo web app and tollgate dev included', async (t) => {
-  const entries: [string, string[]][] = [
-    ['tollgate: invalid configuration: LOG_LEVEL: must be one of', ['packages/auth-server/dist/server.bundle.js']],
-    ['resource-api: invalid configuration: LOG_LEVEL: must be one of', ['packages/resource-api/dist/server.bundle.js']],
-    ['demo-web: invalid configuration: LOG_LEVEL: must be one of', ['packages/demo-web/dist/server.js']],
-    ['tollgate: LOG_LEVEL: must be one of', ['packages/auth-server/bin/tollgate.js', 'dev', '--port', '0']],
-  ]
-  for (const [line, args] of entries) {
-    const res = await run(args, { PORT: '0', LOG_LEVEL: 'loud' })
-    t.equal(res.code, 1, args[0])
-    t.equal(res.out.trim().split('\n').length, 1, `${args[0]}: one line (${res.out.trim()})`)
-    t.match(res.out, line)
-    noStack(t, res.out)
-  }
-})
+t.test(
+  'issue 21: every service names a bad LOG_LEVEL in one line, the demo web app and tollgate dev included',
+  async (t) => {
+    const entries: [string, string[]][] = [
+      ['tollgate: invalid configuration: LOG_LEVEL: must be one of', ['packages/auth-server/dist/server.bundle.js']],
+      [
+        'resource-api: invalid configuration: LOG_LEVEL: must be one of',
+        ['packages/resource-api/dist/server.bundle.js'],
+      ],
+      ['demo-web: invalid configuration: LOG_LEVEL: must be one of', ['packages/demo-web/dist/server.js']],
+      ['tollgate: LOG_LEVEL: must be one of', ['packages/auth-server/bin/tollgate.js', 'dev', '--port', '0']],
+    ]
+    for (const [line, args] of entries) {
+      const res = await run(args, { PORT: '0', LOG_LEVEL: 'loud' })
+      t.equal(res.code, 1, String(args[0]))
+      t.equal(res.out.trim().split('\n').length, 1, `${args[0]}: one line (${res.out.trim()})`)
+      t.match(res.out, line)
+      noStack(t, res.out)
+    }
+  },
+)

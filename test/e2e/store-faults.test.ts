@@ -4,7 +4,6 @@ import t from 'tap'
 import { startE2e } from '../support/e2e.js'
 import { ALICE, BFF, SERVICE, tokenRequest, WEB } from '../support/fixtures.js'
 import { runLoad, sleep } from '../support/load.js'
-import { freePort } from '../support/ports.js'
 import { redisCli, startRedis, type TestRedis } from '../support/redis.js'
 import { stallRedis } from '../support/redis-faults.js'
 import { ROOT, spawnService } from '../support/services.js'
@@ -234,50 +233,54 @@ t.test('Redis restarted without persistence: noticed and healed within seconds o
   t.equal((await clientCredentials()).status, 200)
 })
 
-t.test('issue 21: while Redis comes back empty, logins get 503 until the bootstrap is back, never a wrong password', async (t) => {
-  t.equal((await passwordLogin()).status, 200)
-  // Logins and readiness probes run without pause from before the kill until the server has healed.
-  const logins: number[] = []
-  const wrongReady: string[] = []
-  let running = true
-  const hammer = (async () => {
-    for (let i = 0; running && i < 5_000; i++) {
-      const res = await passwordLogin().catch(() => undefined)
-      if (res) logins.push(res.status)
-    }
-  })()
-  let restarted = false
-  const probe = (async () => {
-    for (let i = 0; running && i < 5_000; i++) {
-      // Only answers to probes sent after the restart: the Redis they describe is the empty one.
-      const after = restarted
-      const ready = await fetch(`${issuer}/readyz`).catch(() => undefined)
-      if (after && ready?.status === 200) {
-        const exists = await redisCli(redis.port, 'exists', bootstrapKey).catch(() => undefined)
-        if (exists?.trim() === '0') wrongReady.push(`ready with no bootstrap client in Redis (after ${logins.length} logins)`)
+t.test(
+  'issue 21: while Redis comes back empty, logins get 503 until the bootstrap is back, never a wrong password',
+  async (t) => {
+    t.equal((await passwordLogin()).status, 200)
+    // Logins and readiness probes run without pause from before the kill until the server has healed.
+    const logins: number[] = []
+    const wrongReady: string[] = []
+    let running = true
+    const hammer = (async () => {
+      for (let i = 0; running && i < 5_000; i++) {
+        const res = await passwordLogin().catch(() => undefined)
+        if (res) logins.push(res.status)
       }
-      await sleep(10)
-    }
-  })()
-  await sleep(100)
-  await redis.kill()
-  await redis.restart()
-  restarted = true
-  const ms = await healed(Date.now())
-  // A few more answers after healing, then stop.
-  await sleep(200)
-  running = false
-  await Promise.all([hammer, probe])
-  t.ok(ms < 5_000, `healed ${ms} ms after Redis came back empty`)
-  const statuses = [...new Set(logins)].sort()
-  t.same(
-    logins.filter((s) => s !== 200 && s !== 503),
-    [],
-    `every login answer was 200 or 503 (${statuses.join(', ')} over ${logins.length} logins)`,
-  )
-  t.ok(logins.includes(503), 'some logins were refused as temporarily unavailable while Redis was away')
-  t.same(wrongReady, [], '/readyz was never green before the bootstrap records were back')
-})
+    })()
+    let restarted = false
+    const probe = (async () => {
+      for (let i = 0; running && i < 5_000; i++) {
+        // Only answers to probes sent after the restart: the Redis they describe is the empty one.
+        const after = restarted
+        const ready = await fetch(`${issuer}/readyz`).catch(() => undefined)
+        if (after && ready?.status === 200) {
+          const exists = await redisCli(redis.port, 'exists', bootstrapKey).catch(() => undefined)
+          if (exists?.trim() === '0')
+            wrongReady.push(`ready with no bootstrap client in Redis (after ${logins.length} logins)`)
+        }
+        await sleep(10)
+      }
+    })()
+    await sleep(100)
+    await redis.kill()
+    await redis.restart()
+    restarted = true
+    const ms = await healed(Date.now())
+    // A few more answers after healing, then stop.
+    await sleep(200)
+    running = false
+    await Promise.all([hammer, probe])
+    t.ok(ms < 5_000, `healed ${ms} ms after Redis came back empty`)
+    const statuses = [...new Set(logins)].sort()
+    t.same(
+      logins.filter((s) => s !== 200 && s !== 503),
+      [],
+      `every login answer was 200 or 503 (${statuses.join(', ')} over ${logins.length} logins)`,
+    )
+    t.ok(logins.includes(503), 'some logins were refused as temporarily unavailable while Redis was away')
+    t.same(wrongReady, [], '/readyz was never green before the bootstrap records were back')
+  },
+)
 
 t.test('a username index without its user (evicted record) heals at the next start', async (t) => {
   await stack.auth.stop()

@@ -50,13 +50,16 @@ export async function tollgate(
 ): Promise<{ stdout: string; stderr: string; code: number }> {
   const { spawn } = await import('node:child_process')
   const { ROOT } = await import('./services.js')
+  const { reapOnExit } = await import('./processes.js')
   return new Promise((resolve) => {
     const cleanEnv: Record<string, string> = {}
     for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) cleanEnv[k] = v
-    const child = spawn(process.execPath, [`${ROOT}packages/auth-server/bin/tollgate.js`, ...args], {
-      env: cleanEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = reapOnExit(
+      spawn(process.execPath, [`${ROOT}packages/auth-server/bin/tollgate.js`, ...args], {
+        env: cleanEnv,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {

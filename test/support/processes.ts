@@ -42,7 +42,7 @@ function install(): void {
  * Registers a child to be killed (its whole group) when this test process exits, unless it has exited already.
  * Children started by {@link startProcess} are registered already.
  */
-export function reapOnExit(child: ChildProcess): ChildProcess {
+export function reapOnExit<C extends ChildProcess>(child: C): C {
   install()
   live.add(child)
   child.once('exit', () => live.delete(child))
@@ -129,7 +129,8 @@ export function stopWith(t: TestLike, processes: Record<string, { output(): stri
     if (!t.passing()) {
       for (const [name, p] of Object.entries(processes)) {
         const text = p.output().trim()
-        if (text) process.stderr.write(`\n----- output of ${name} -----\n${text.slice(-8_000)}\n----- end of ${name} -----\n`)
+        if (text)
+          process.stderr.write(`\n----- output of ${name} -----\n${text.slice(-8_000)}\n----- end of ${name} -----\n`)
       }
     }
     await Promise.all(Object.values(processes).map((p) => p.stop()))

@@ -28,6 +28,7 @@ import securityHeaders from './plugins/security-headers.js'
 import { accessTokenAlgorithms, type Resource } from './resources.js'
 import { Revoker } from './revocation/revoker.js'
 import { authorizeRoutes } from './routes/authorize.js'
+import { deviceRoutes } from './routes/device.js'
 import { healthRoutes } from './routes/health.js'
 import { jwksRoute } from './routes/jwks.js'
 import { logoutRoutes } from './routes/logout.js'
@@ -40,6 +41,7 @@ import { browserSessionRoutes } from './routes/session/browser.js'
 import { manageSessionRoutes } from './routes/session/manage.js'
 import { userinfoRoute } from './routes/userinfo.js'
 import { BruteForceGuard } from './security/brute-force.js'
+import { Seals } from './security/seals.js'
 import type { Store } from './store/types.js'
 import { TokenSigner } from './tokens/signer.js'
 import { AccessTokens } from './tokens/verify-access.js'
@@ -129,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       secretKey: options.secretKey,
       now,
     }),
+    seals: new Seals(options.secretKey, now),
     metrics,
     clients: new ClientCache(store, now),
     origins: new ClientOrigins(store),
@@ -160,6 +163,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics: ctx.metrics, access: config.metrics })
   await app.register(oauthEndpoints, { ctx })
   await app.register(authorizeRoutes, { ctx })
+  await app.register(deviceRoutes, { ctx })
   await app.register(logoutRoutes, { ctx })
   await app.register(userinfoRoute, { ctx })
   await app.register(revocationEventsRoute, { ctx })

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { adminCommands } from './cli/admin.js'
 import { devCommand } from './cli/dev.js'
 import { keysCommands } from './cli/keys.js'
+import { loginCommand } from './cli/login.js'
 import { CliError, type Output, output } from './cli/output.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
@@ -21,6 +22,7 @@ const context = (): { config: Config; out: Output } => {
 adminCommands(program, context)
 keysCommands(program, context)
 devCommand(program)
+loginCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -67,6 +67,11 @@ export interface Config {
    * also into Redis (what `pnpm start` asks for when REDIS_URL is set); `off` never.
    */
   readonly demoSeed: 'auto' | 'on' | 'off'
+  /** RFC 8628: how long a device code and its user code live (s), and the polling interval the device is told. */
+  readonly deviceCodeTtl: number
+  readonly devicePollInterval: number
+  /** REQUIRE_PAR: every client's authorization requests must be pushed first (RFC 9126). */
+  readonly requirePar: boolean
   /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
   readonly metrics: MetricsAccess
   /** METRICS_CLIENT_LABELS: label counters by client_id (off by default: /metrics would list every client). */
@@ -240,6 +245,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     demoSeed: parse.oneOf(env, 'DEMO_SEED', ['auto', 'on', 'off'], 'auto'),
     bannerFormat: parse.oneOf(env, 'BANNER_FORMAT', ['text', 'json'], 'text'),
     metrics: metricsAccess(env),
+    deviceCodeTtl: integer(env, 'DEVICE_CODE_TTL', 600, 60, 3_600),
+    devicePollInterval: integer(env, 'DEVICE_POLL_INTERVAL', 5, 1, 60),
+    requirePar: boolean(env, 'REQUIRE_PAR', false),
     metricsClientLabels: boolean(env, 'METRICS_CLIENT_LABELS', false),
   })
 }

@@ -11,6 +11,7 @@ import type { Keystore } from './keys/keystore.js'
 import type { AuthMetrics } from './metrics.js'
 import type { Revoker } from './revocation/revoker.js'
 import type { BruteForceGuard } from './security/brute-force.js'
+import type { Seals } from './security/seals.js'
 import type { Store } from './store/types.js'
 import type { TokenSigner } from './tokens/signer.js'
 import type { AccessTokens } from './tokens/verify-access.js'
@@ -36,6 +37,8 @@ export interface ServerContext {
   readonly revoker: Revoker
   /** DPoP proofs: checked once across instances, with nonces when DPOP_NONCE=required. */
   readonly dpop: DpopProofs
+  /** HMAC seals for what a page hands the browser and gets back (a pushed request, a device consent). */
+  readonly seals: Seals
   readonly metrics: AuthMetrics
   readonly hooks: AuthHooks
   readonly guard: BruteForceGuard

@@ -60,6 +60,12 @@ export const AccessDenied = simple('AccessDenied', 'access_denied', 403)
 /** RFC 7009 §2.2.1. */
 export const UnsupportedTokenType = simple('UnsupportedTokenType', 'unsupported_token_type', 400)
 export const NotFound = simple('NotFound', 'not_found', 404)
+/** RFC 8628 §3.5: the user has not answered yet; poll again after the interval. */
+export const AuthorizationPending = simple('AuthorizationPending', 'authorization_pending', 400)
+/** RFC 8628 §3.5: polling too fast; the interval is now 5 s longer. */
+export const SlowDown = simple('SlowDown', 'slow_down', 400)
+/** RFC 8628 §3.5: the device code has expired; start over. */
+export const ExpiredToken = simple('ExpiredToken', 'expired_token', 400)
 export type InvalidRequest = InstanceType<typeof InvalidRequest>
 export type InvalidGrant = InstanceType<typeof InvalidGrant>
 export type UnauthorizedClient = InstanceType<typeof UnauthorizedClient>

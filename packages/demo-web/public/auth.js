@@ -204,8 +204,9 @@ export async function finishCodeFlow(params) {
   const saved = JSON.parse(sessionStorage.getItem('pkce') || 'null')
   sessionStorage.removeItem('pkce')
   if (params.get('error')) throw new Error(params.get('error_description') || params.get('error'))
-  if (!saved || params.get('state') !== saved.state) throw new Error('state mismatch')
-  if (params.get('iss') !== authUrl) throw new Error('unexpected issuer')
+  if (!saved || params.get('state') !== saved.state)
+    throw new Error('this sign-in was not started from this page, or it was already finished')
+  if (params.get('iss') !== authUrl) throw new Error('the answer did not come from the expected sign-in server')
   const res = await fetchWithProof(`${authUrl}/oauth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -220,7 +221,7 @@ export async function finishCodeFlow(params) {
   const body = await res.json()
   if (!res.ok) throw new Error(body.error_description || body.error)
   const claims = decodeJwt(body.id_token)
-  if (claims.nonce !== saved.nonce) throw new Error('nonce mismatch')
+  if (claims.nonce !== saved.nonce) throw new Error('the answer does not belong to this sign-in')
   // The session this sign-in created is the page's from now on: the demo resumes it, sign-out ends it. One this tab
   // held before is ended first, so signing in again leaves nothing behind.
   const previous = codeSession()

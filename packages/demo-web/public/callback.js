@@ -6,7 +6,8 @@ try {
   await finishCodeFlow(new URLSearchParams(location.search))
   location.replace('/')
 } catch (err) {
-  document.getElementById('code-result').textContent = `Sign-in failed: ${err.message}`
+  document.getElementById('code-result').textContent =
+    `Sign-in failed: ${err.message.replace(/\.$/, '')}. Please start again.`
   document.getElementById('back').hidden = false
   document.body.dataset.ready = 'true'
 }

@@ -19,6 +19,7 @@ export {
   authContext,
   parseScope,
 } from './claims.js'
+export { type DeviceCodePrompt, type DeviceLoginOptions, type DeviceLoginTokens, deviceLogin } from './device-login.js'
 export { type DpopNonces, dpopNonces } from './dpop/nonce.js'
 export {
   accessTokenHash,

@@ -46,12 +46,13 @@ export interface AssertionPolicy {
 }
 
 /**
- * The server's policy: `aud` the issuer identifier or the token endpoint URL (RFC 7523 §3, OIDC Core §9), platform
- * tokens addressed to the issuer, the SPEC's algorithms, `exp` at most five minutes ahead.
+ * The server's policy: `aud` the issuer identifier or the token endpoint URL (RFC 7523 §3, OIDC Core §9; RFC 9126 §2
+ * adds the pushed authorization request endpoint), platform tokens addressed to the issuer, the SPEC's algorithms,
+ * `exp` at most five minutes ahead.
  */
 export function assertionPolicy(config: Pick<Config, 'issuer' | 'baseUrl'>): AssertionPolicy {
   return {
-    audiences: [config.issuer, `${config.baseUrl}/oauth/token`],
+    audiences: [config.issuer, `${config.baseUrl}/oauth/token`, `${config.baseUrl}/oauth/par`],
     federatedAudience: config.issuer,
     algorithms: ASSERTION_ALGORITHMS,
     maxLifetimeSec: 300,

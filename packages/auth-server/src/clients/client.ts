@@ -37,6 +37,8 @@ export interface ClientInput {
   jwks_uri?: string
   /** Workload identity federation: the platform identities (issuer + subject) that are this client. */
   federated_identities?: { issuer: string; subject: string }[]
+  /** RFC 9126 §6: authorization requests only through the pushed authorization request endpoint. */
+  require_pushed_authorization_requests?: boolean
 }
 
 /** What a client definition is checked against besides itself. */
@@ -66,6 +68,7 @@ const FIELDS = new Set([
   'jwks',
   'jwks_uri',
   'federated_identities',
+  'require_pushed_authorization_requests',
 ])
 const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
 
@@ -167,6 +170,9 @@ export function clientRecord(
   const dpopBound = input.dpop_bound_access_tokens
   if (dpopBound !== undefined && typeof dpopBound !== 'boolean')
     throw where('dpop_bound_access_tokens must be true or false')
+  const requirePar = input.require_pushed_authorization_requests
+  if (requirePar !== undefined && typeof requirePar !== 'boolean')
+    throw where('require_pushed_authorization_requests must be true or false')
   const isPublic = input.public === true
   if (input.public !== undefined && typeof input.public !== 'boolean') throw where('public must be true or false')
   const grantTypes = stringArray(input.grant_types, 'grant_types')
@@ -217,6 +223,7 @@ export function clientRecord(
     ...(tokenExchange ? { tokenExchange } : {}),
     ...(postLogout.length > 0 ? { postLogoutRedirectUris: postLogout } : {}),
     ...(idTokenAlg ? { idTokenSignedResponseAlg: idTokenAlg } : {}),
+    ...(requirePar ? { requirePushedAuthorizationRequests: true } : {}),
   }
 }
 

@@ -10,7 +10,6 @@ import {
   generateKeyJwk,
   KEY_FILE,
   type KeyInfo,
-  type KeyState,
   KeystoreError,
   type KeyTimes,
   type PublicJwk,

@@ -3,6 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { CODE_TTL_MS, hashCode, newCode } from '../authorize/code.js'
+import { parRequired, takePushedParams } from '../authorize/par.js'
 import {
   type AuthorizationRequest,
   AuthorizePageError,
@@ -22,6 +23,8 @@ import { errorPage, loginPage, STYLE_HASH } from '../views/login-page.js'
 
 const CSRF_COOKIE = 'tg_authz_csrf'
 const FORM_LIMIT = 16 * 1024
+/** A pushed request, once taken, rides the sign-in form sealed: long enough to type a password. */
+const SEALED_REQUEST_TTL_SEC = 1_800
 /** Parameters of the authorization request carried through the sign-in form. */
 const CARRIED = [
   'response_type',
@@ -72,12 +75,18 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
     status = 200,
     error?: string,
     username?: string,
+    sealed?: string,
   ) => {
     const csrf = randomBytes(24).toString('base64url')
     const hidden: Record<string, string | string[]> = { csrf }
-    for (const name of CARRIED) {
-      const value = params[name]
-      if (value !== undefined) hidden[name] = value
+    if (sealed !== undefined) {
+      // A pushed request: the form carries it sealed, so the browser cannot change what the client pushed.
+      hidden.request = sealed
+    } else {
+      for (const name of CARRIED) {
+        const value = params[name]
+        if (value !== undefined) hidden[name] = value
+      }
     }
     reply.setCookie(CSRF_COOKIE, csrf, {
       path: '/oauth/authorize',
@@ -127,6 +136,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
     nonce: param('echoed in the ID token'),
     resource: param('RFC 8707 resource indicator (the audience)'),
     dpop_jkt: param('RFC 9449 §10: the thumbprint of the DPoP key that must redeem the code'),
+    request_uri: param('RFC 9126: a request_uri from the pushed authorization request endpoint (with client_id)'),
   }
   const htmlPage = { type: 'string', description: 'an HTML page' }
   const redirect = { type: 'null', description: 'to redirect_uri with `code`, `state`, `iss` (or `error`)' }
@@ -149,20 +159,41 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
         username: param('the user'),
         password: param('the password'),
         csrf: param('the form’s anti-forgery token'),
+        request: param(
+          'a pushed authorization request, sealed by the server, when the sign-in began with a request_uri',
+        ),
       },
     },
     response: { 303: redirect, 400: htmlPage, 401: htmlPage, 403: htmlPage, 429: htmlPage },
   }
 
+  /** A request that should have been pushed (PAR required for the server or the client) goes back with an error. */
+  const requirePushed = (req: AuthorizationRequest, pushed: boolean) => {
+    if (!pushed && parRequired(ctx, req.client)) {
+      throw new AuthorizeRedirectError(
+        req.redirectUri,
+        'invalid_request',
+        'this client must push its authorization requests first (pushed_authorization_request_endpoint, RFC 9126)',
+        req.state,
+      )
+    }
+  }
+
   app.get('/oauth/authorize', { schema }, async (request, reply) => {
-    const params = request.query as FormBody
+    const query = request.query as FormBody
+    const pushed = query.request_uri !== undefined
+    let params = query
     let req: AuthorizationRequest
     try {
+      // RFC 9126 §4: with a request_uri, the pushed parameters are the request; anything else in the query is ignored.
+      if (pushed) params = await takePushedParams(ctx, query)
       req = await parseAuthorizationRequest(ctx, params)
+      requirePushed(req, pushed)
     } catch (err) {
       return handleError(reply, err)
     }
-    return showLogin(reply, req, params)
+    const sealed = pushed ? ctx.seals.seal('pushed-request', params, SEALED_REQUEST_TTL_SEC) : undefined
+    return showLogin(reply, req, params, 200, undefined, undefined, sealed)
   })
 
   app.post(
@@ -171,9 +202,16 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
 
     async (request, reply) => {
       const form = (request.body ?? {}) as FormBody
+      const sealed = typeof form.request === 'string' ? form.request : undefined
+      const pushedParams = sealed === undefined ? undefined : ctx.seals.open<FormBody>('pushed-request', sealed)
+      if (sealed !== undefined && pushedParams === undefined) {
+        return html(reply, 400, errorPage('This sign-in form has expired. Start again from the app.'))
+      }
+      const params = pushedParams ?? form
       let req: AuthorizationRequest
       try {
-        req = await parseAuthorizationRequest(ctx, form)
+        req = await parseAuthorizationRequest(ctx, params)
+        requirePushed(req, pushedParams !== undefined)
       } catch (err) {
         return handleError(reply, err)
       }
@@ -191,11 +229,11 @@ export const authorizeRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async
           const wait = err.headers['retry-after'] ?? '60'
           reply.header('retry-after', wait)
           const message = `Too many failed attempts. Try again in ${wait} seconds.`
-          return showLogin(reply, req, form, 429, message, username.slice(0, 128))
+          return showLogin(reply, req, params, 429, message, username.slice(0, 128), sealed)
         }
         if (!(err instanceof InvalidGrant)) throw err
         const message = BAD_CREDENTIALS.replace(/^./, (c) => c.toUpperCase())
-        return showLogin(reply, req, form, 401, message, username.slice(0, 128))
+        return showLogin(reply, req, params, 401, message, username.slice(0, 128), sealed)
       }
       const code = newCode()
       await ctx.store.putCode(

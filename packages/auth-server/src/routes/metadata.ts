@@ -31,6 +31,11 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     revocation_events_signing_alg_values_supported: [config.accessTokenSigningAlg],
     // OpenID Connect RP-Initiated Logout 1.0.
     end_session_endpoint: `${base}/oauth/logout`,
+    // RFC 9126 pushed authorization requests; REQUIRE_PAR makes them the only way in.
+    pushed_authorization_request_endpoint: `${base}/oauth/par`,
+    require_pushed_authorization_requests: config.requirePar,
+    // RFC 8628 device authorization grant (CLIs, devices without a browser).
+    device_authorization_endpoint: `${base}/oauth/device_authorization`,
     grant_types_supported: [...grants.keys()],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

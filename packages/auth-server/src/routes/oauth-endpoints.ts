@@ -1,11 +1,13 @@
-// The form-encoded OAuth endpoints (token, revocation, introspection) share one strict body parser.
+// The form-encoded OAuth endpoints (token, revocation, introspection, PAR) share one strict body parser.
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ServerContext } from '../context.js'
 import { TooManyRequests } from '../errors.js'
 import { parseForm } from '../params.js'
 import { rateLimitStore } from '../security/rate-limit-store.js'
+import { deviceAuthorizationRoute } from './device-authorization.js'
 import { introspectRoute } from './introspect.js'
+import { parRoute } from './par.js'
 import { revokeRoute } from './revoke.js'
 import { tokenRoute } from './token.js'
 
@@ -32,4 +34,6 @@ export const oauthEndpoints: FastifyPluginAsync<{ ctx: ServerContext }> = async 
   await app.register(tokenRoute, { ctx })
   await app.register(revokeRoute, { ctx })
   await app.register(introspectRoute, { ctx })
+  await app.register(parRoute, { ctx })
+  await app.register(deviceAuthorizationRoute, { ctx })
 }

@@ -3,12 +3,15 @@ import { type SigningAlgorithm, TollgateError } from '@tollgate/shared'
 
 /** RFC 8693 §2.1: the token-exchange grant's `grant_type`. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+/** RFC 8628 §3.4: the device authorization grant's `grant_type`. */
+export const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code'
 export const GRANT_TYPES = [
   'client_credentials',
   'password',
   'refresh_token',
   'authorization_code',
   TOKEN_EXCHANGE,
+  DEVICE_CODE,
 ] as const
 export type GrantType = (typeof GRANT_TYPES)[number]
 
@@ -62,6 +65,8 @@ export interface ClientRecord {
   readonly jwksUri?: string
   /** Platform identities whose tokens authenticate it (workload identity federation). */
   readonly federatedIdentities?: readonly FederatedIdentity[]
+  /** RFC 9126 §6: this client's authorization requests must be pushed first. */
+  readonly requirePushedAuthorizationRequests?: boolean
   readonly createdAt: number
 }
 
@@ -195,6 +200,42 @@ export type RedeemResult =
   /** The code is bound to a DPoP key (`dpop_jkt`) the request did not prove: nothing changed. */
   | { readonly outcome: 'wrong_key' }
 
+/** RFC 9126: an authorization request a client pushed, kept until it is used once or expires. */
+export interface PushedRequest {
+  readonly clientId: string
+  /** The request's parameters, as pushed (validated then, validated again when used). */
+  readonly params: Readonly<Record<string, string | readonly string[]>>
+}
+
+/** RFC 8628: what a device authorization stands for, from the request until its code is redeemed or expires. */
+export interface DeviceAuthorization {
+  readonly clientId: string
+  readonly scope: readonly string[]
+  readonly audience: readonly string[]
+  /** The user code, normalised (upper case, no separator). */
+  readonly userCode: string
+  /** When the codes stop working (epoch ms): polls after it are `expired`. */
+  readonly expiresAt: number
+  /** The polling interval the client was told (seconds); raised by 5 at each `slow_down`. */
+  readonly intervalSec: number
+}
+
+/** The user's answer on the verification page. */
+export type DeviceDecision =
+  | { readonly approved: true; readonly sub: string; readonly authTime: number }
+  | { readonly approved: false }
+
+/** A device polling the token endpoint (RFC 8628 §3.5). */
+export type DevicePoll =
+  | { readonly outcome: 'pending' | 'expired' | 'denied' | 'invalid' }
+  | { readonly outcome: 'slow_down'; readonly intervalSec: number }
+  | {
+      readonly outcome: 'approved'
+      readonly authorization: DeviceAuthorization
+      readonly sub: string
+      readonly authTime: number
+    }
+
 /** Failed authentications counted against one subject (a username, a client IP). */
 export interface FailureState {
   readonly count: number
@@ -315,6 +356,33 @@ export interface Store {
    * `wrong_client` (and change nothing). `deadline`: as {@link RotateRequest.deadline}.
    */
   redeemCode(codeHash: string, clientId: string, deadline?: number, jkt?: string): Promise<RedeemResult>
+
+  /** Keeps a pushed authorization request (RFC 9126) under `id` until `expiresAt` (epoch ms). */
+  putPushedRequest(id: string, request: PushedRequest, expiresAt: number): Promise<void>
+  /**
+   * Takes a pushed request once: returns and deletes it when it belongs to `clientId` and has not expired; another
+   * client's attempt gets nothing and changes nothing. `deadline`: as {@link RotateRequest.deadline}.
+   */
+  takePushedRequest(id: string, clientId: string, deadline?: number): Promise<PushedRequest | undefined>
+
+  /**
+   * Starts a device authorization (RFC 8628) under the device code's hash, findable by its user code until it
+   * expires; kept (answering `expired`) until `keepUntil`. False when the user code is already in use (pick another).
+   */
+  createDeviceAuthorization(
+    deviceCodeHash: string,
+    authorization: DeviceAuthorization,
+    keepUntil: number,
+  ): Promise<boolean>
+  /** The pending, unexpired authorization a user code names. */
+  deviceByUserCode(userCode: string): Promise<DeviceAuthorization | undefined>
+  /** Records the user's decision on a pending, unexpired authorization; false when it was not pending any more. */
+  decideDevice(userCode: string, decision: DeviceDecision): Promise<boolean>
+  /**
+   * One poll by the device: `slow_down` (interval raised by 5 s) when it polls faster than its interval, else the
+   * authorization's state; `approved` exactly once (the code is spent), `invalid` afterwards and for another client.
+   */
+  pollDevice(deviceCodeHash: string, clientId: string, now: number, deadline?: number): Promise<DevicePoll>
 
   /** Remembers a DPoP proof id for `ttlMs`; false when it was already there (a replayed proof, on any instance). */
   claimProofId(id: string, ttlMs: number): Promise<boolean>

@@ -10,7 +10,8 @@ const STYLE = `
   * { box-sizing: border-box; }
   body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: var(--bg); color: var(--text); }
   main { width: min(24rem, calc(100vw - 2rem)); padding: 2rem; background: var(--surface); border: 1px solid var(--line);
-    border-radius: 10px; }
+    border-radius: 10px; overflow-wrap: anywhere; }
+  @media (max-width: 360px) { main { padding: 1.5rem 1.25rem; } }
   .brand { font-weight: 700; color: var(--accent); margin: 0 0 1rem; font-size: .875rem; letter-spacing: .02em; }
   h1 { font-size: 1.5rem; line-height: 1.3; margin: 0 0 .25rem; }
   p { margin: 0 0 1.25rem; color: var(--muted); }
@@ -23,18 +24,22 @@ const STYLE = `
   input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
   .error { color: var(--danger); border: 1px solid var(--danger); border-radius: 8px; padding: .5rem .75rem;
     margin-bottom: 1rem; }
+  button.secondary { color: var(--text); background: transparent; border-color: var(--line); margin-top: .75rem; }
+  .code { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; letter-spacing: .15em; text-transform: uppercase; }
+  ul.scopes { margin: 0 0 1rem; padding-left: 1.25rem; }
+  ul.scopes li { margin: .25rem 0; overflow-wrap: anywhere; }
 `
 
 /** The CSP source for the page's one inline style block. */
 export const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`
 
-const escapeHtml = (value: string): string =>
+export const escapeHtml = (value: string): string =>
   value.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   )
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -1,7 +1,7 @@
 // Issue 21 and 22: requests the server cannot use are answered in a person's words — which parameter is missing,
 // repeated, too long or malformed, which content type is expected — never in a validator's, and always in the OAuth
 // error format.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { basic, form, SERVICE_SECRET, testServer } from '../helpers.js'
 
 const { app } = await testServer()
@@ -10,8 +10,11 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
 const token = (payload: string | undefined, headers: Record<string, string> = FORM) =>
   app.inject({ method: 'POST', url: '/oauth/token', headers, ...(payload === undefined ? {} : { payload }) })
 
+/** Whether a text holds a control character or a right-to-left override. */
+const unsafe = (text: string) => [...text].some((c) => (c.codePointAt(0) as number) < 0x20 || c === '\u202e')
+
 /** No schema path, no validator wording, and the OAuth shape. */
-function readable(t: Tap.Test, body: Record<string, unknown>) {
+function readable(t: Test, body: Record<string, unknown>) {
   t.type(body.error, 'string')
   t.type(body.error_description, 'string')
   t.notMatch(
@@ -98,14 +101,14 @@ t.test('input echoed in a description is cut short and stripped of control and b
   const res = await app.inject({ method: 'GET', url: `/no-such-${'a'.repeat(300)}%E2%80%AE%1B%5B31m` })
   t.equal(res.statusCode, 404)
   const text = res.json().error_description as string
-  t.notMatch(text, /[\u0000-\u001f\u202e]/, 'no control or override characters')
+  t.notOk(unsafe(text), 'no control or override characters')
   t.ok(text.length < 160, `cut short (${text.length} characters)`)
   const grant = await token(form({ grant_type: `evil\u202e\u001b[31m${'g'.repeat(200)}` }), {
     ...FORM,
     authorization: basic('service', SERVICE_SECRET),
   })
   t.equal(grant.statusCode, 400)
-  t.notMatch(grant.json().error_description, /[\u0000-\u001f\u202e]/)
+  t.notOk(unsafe(grant.json().error_description))
   t.ok((grant.json().error_description as string).length < 160)
 })
 

@@ -1,6 +1,7 @@
 // The store contract as tests: every implementation runs this same suite, by record kind.
 import type { Test } from 'tap'
 import type { Store } from '../../src/store/types.js'
+import { authorizationSuite } from './suite/authorizations.js'
 import { codeAndCounterSuite } from './suite/codes-counters.js'
 import { recordSuite } from './suite/records.js'
 import { sessionSuite } from './suite/sessions.js'
@@ -25,4 +26,5 @@ export function storeSuite(t: Test, factory: StoreFactory): void {
   recordSuite(t, s)
   sessionSuite(t, s)
   codeAndCounterSuite(t, s)
+  authorizationSuite(t, s)
 }

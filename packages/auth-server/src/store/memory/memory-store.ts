@@ -3,13 +3,16 @@ import { StoreUnavailableError } from '../../errors.js'
 import {
   type AuthorizationCode,
   type ClientRecord,
+  type DeviceAuthorization,
+  type DeviceDecision,
+  type DevicePoll,
   type FailurePolicy,
   type FailureState,
   type NewSession,
   normalizeUsername,
+  type PushedRequest,
   type RateCount,
   type RedeemResult,
-  type RefreshedSession,
   type RefreshTokenInfo,
   type RevocationEntry,
   type RevocationRecord,
@@ -20,6 +23,7 @@ import {
   UsernameTakenError,
   type UserRecord,
 } from '../types.js'
+import { MemoryAuthorizations } from './authorizations.js'
 import { MemoryRevocations } from './revocations.js'
 import { MemorySessions } from './sessions.js'
 
@@ -54,12 +58,14 @@ export class MemoryStore implements Store {
   readonly #rates = new Map<string, { count: number; resetAt: number }>()
   readonly #proofIds = new Map<string, number>()
   readonly #assertionIds = new Map<string, number>()
+  readonly #authorizations: MemoryAuthorizations
   readonly #sweeper: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
     this.#sessions = new MemorySessions((sub) => this.#users.get(sub), this.now)
     this.#revocations = new MemoryRevocations(this.now)
+    this.#authorizations = new MemoryAuthorizations(this.now)
     // Expired entries are also dropped when touched; the sweep only bounds memory.
     this.#sweeper = setInterval(() => this.#sweep(), 60_000)
     this.#sweeper.unref()
@@ -81,6 +87,7 @@ export class MemoryStore implements Store {
     this.#rates.clear()
     this.#proofIds.clear()
     this.#assertionIds.clear()
+    this.#authorizations.reset()
   }
 
   /** The data lives and dies with this process: it can never come back empty under a running server. */
@@ -101,6 +108,7 @@ export class MemoryStore implements Store {
     for (const [key, entry] of this.#rates) if (entry.resetAt <= now) this.#rates.delete(key)
     for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
     for (const [id, until] of this.#assertionIds) if (until <= now) this.#assertionIds.delete(id)
+    this.#authorizations.sweep(now)
   }
 
   /** The same contract as Redis: a write whose caller has stopped waiting is not applied. */
@@ -189,6 +197,32 @@ export class MemoryStore implements Store {
     const outcome = entry.used ? 'reused' : 'ok'
     entry.used = true
     return { outcome, code: clone(entry.code) }
+  }
+
+  async putPushedRequest(id: string, request: PushedRequest, expiresAt: number): Promise<void> {
+    await this.#authorizations.putPushedRequest(id, request, expiresAt)
+  }
+
+  async takePushedRequest(id: string, clientId: string, deadline?: number): Promise<PushedRequest | undefined> {
+    this.#checkDeadline(deadline)
+    return this.#authorizations.takePushedRequest(id, clientId)
+  }
+
+  createDeviceAuthorization(hash: string, authorization: DeviceAuthorization, keepUntil: number): Promise<boolean> {
+    return this.#authorizations.createDeviceAuthorization(hash, authorization, keepUntil)
+  }
+
+  deviceByUserCode(userCode: string): Promise<DeviceAuthorization | undefined> {
+    return this.#authorizations.deviceByUserCode(userCode)
+  }
+
+  decideDevice(userCode: string, decision: DeviceDecision): Promise<boolean> {
+    return this.#authorizations.decideDevice(userCode, decision)
+  }
+
+  async pollDevice(hash: string, clientId: string, now: number, deadline?: number): Promise<DevicePoll> {
+    this.#checkDeadline(deadline)
+    return this.#authorizations.pollDevice(hash, clientId, now)
   }
 
   async recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState> {

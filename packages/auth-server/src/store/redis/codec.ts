@@ -31,6 +31,9 @@ export const keys = {
   revocationLog: () => '{rev}:log',
   denial: (kind: 'sid' | 'sub' | 'jti' | 'client', id: string) => `{rev}:${kind}:${id}`,
   code: (codeHash: string) => `code:${codeHash}`,
+  pushedRequest: (id: string) => `par:${id}`,
+  device: (deviceCodeHash: string) => `device:{${deviceCodeHash}}`,
+  userCode: (userCode: string) => `usercode:${userCode}`,
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,
   proofId: (hash: string) => `dpop:${hash}`,
@@ -103,6 +106,7 @@ export function encodeClient(client: ClientRecord): string {
     ...(client.jwks ? { jwks: client.jwks } : {}),
     ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
     ...(client.federatedIdentities ? { federated_identities: client.federatedIdentities } : {}),
+    ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
     created_at: client.createdAt,
   })
 }
@@ -121,6 +125,7 @@ export function decodeClient(json: string): ClientRecord {
     ...(typeof raw.secret_hash === 'string' ? { secretHash: raw.secret_hash } : {}),
     ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
     ...(raw.dpop_bound_access_tokens === true ? { dpopBoundAccessTokens: true } : {}),
+    ...(raw.require_pushed_authorization_requests === true ? { requirePushedAuthorizationRequests: true } : {}),
     ...(Array.isArray(raw.post_logout_redirect_uris)
       ? { postLogoutRedirectUris: raw.post_logout_redirect_uris as string[] }
       : {}),

@@ -4,10 +4,14 @@ import { StoreUnavailableError } from '../../errors.js'
 import {
   type AuthorizationCode,
   type ClientRecord,
+  type DeviceAuthorization,
+  type DeviceDecision,
+  type DevicePoll,
   type FailurePolicy,
   type FailureState,
   type NewSession,
   normalizeUsername,
+  type PushedRequest,
   type RateCount,
   type RedeemResult,
   type RefreshTokenInfo,
@@ -19,6 +23,7 @@ import {
   type Store,
   type UserRecord,
 } from '../types.js'
+import { RedisAuthorizations } from './authorizations.js'
 import { RedisBackend, type RedisBackendOptions } from './backend.js'
 import {
   decodeClient,
@@ -49,9 +54,11 @@ export class RedisStore implements Store {
   readonly kind: 'redis' | 'redis-cluster'
   readonly backend: RedisBackend
   protected readonly now: () => number
+  readonly #authorizations: RedisAuthorizations
 
   protected constructor(backend: RedisBackend, options: RedisStoreOptions) {
     this.backend = backend
+    this.#authorizations = new RedisAuthorizations(backend)
     this.kind = backend.cluster ? 'redis-cluster' : 'redis'
     this.now = options.now ?? Date.now
   }
@@ -261,6 +268,30 @@ export class RedisStore implements Store {
       return { outcome, code: JSON.parse(data) as AuthorizationCode }
     }
     return { outcome: outcome === 'wrong_client' ? 'wrong_client' : 'invalid' }
+  }
+
+  putPushedRequest(id: string, request: PushedRequest, expiresAt: number): Promise<void> {
+    return this.#authorizations.putPushedRequest(id, request, expiresAt)
+  }
+
+  takePushedRequest(id: string, clientId: string, deadline?: number): Promise<PushedRequest | undefined> {
+    return this.#authorizations.takePushedRequest(id, clientId, deadline)
+  }
+
+  createDeviceAuthorization(hash: string, authorization: DeviceAuthorization, keepUntil: number): Promise<boolean> {
+    return this.#authorizations.createDeviceAuthorization(hash, authorization, keepUntil)
+  }
+
+  deviceByUserCode(userCode: string): Promise<DeviceAuthorization | undefined> {
+    return this.#authorizations.deviceByUserCode(userCode, this.now())
+  }
+
+  decideDevice(userCode: string, decision: DeviceDecision): Promise<boolean> {
+    return this.#authorizations.decideDevice(userCode, decision, this.now())
+  }
+
+  pollDevice(hash: string, clientId: string, now: number, deadline?: number): Promise<DevicePoll> {
+    return this.#authorizations.pollDevice(hash, clientId, now, deadline)
   }
 
   async recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState> {
