@@ -32,6 +32,14 @@ t.test('node bench/run.mjs --smoke runs every scenario and prints every goal', a
     '`createTestIssuer()` after the first in a process (median of 20) < 50 ms',
     'Test issuer start',
     'verifying one ES256 signature costs',
+    'client_credentials, ES256 audience ≥ 2× RS256',
+    'client_credentials, ES256 audience ≥ 0.9× bare signing ES256 `/token`',
+    'client_credentials, EdDSA audience ≥ 2× RS256',
+    'client_credentials, EdDSA audience ≥ 0.9× bare signing EdDSA `/token`',
+    'resource API with ES256 tokens ≥ 0.95× with RS256 tokens',
+    'Signing algorithms on this machine',
+    'client_credentials with private_key_jwt (ES256) ≥ 0.8× with client_secret_basic',
+    "the assertion's ES256 signature check alone",
   ]) {
     t.match(stdout, goal, `reports: ${goal}`)
   }
