@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import path from 'node:path'
 import { median } from './lib.mjs'
+import { addedP50, NGINX_RATE } from './scenarios/gate.mjs'
 
 /** Microseconds one signature operation takes on this machine, on one core (median of five batches). */
 function microseconds(operation) {
@@ -89,6 +90,9 @@ export async function buildReport({
     ['oidc-provider refresh grant (rotating)', 'oidcRefresh', 'peer'],
     ['password login (argon2id), 32 connections', 'passwordLogin', 'Tollgate'],
     ['JWKS', 'jwks', 'Tollgate'],
+    ["the gate's decision (`/verify` as nginx calls it, a token it has verified before)", 'gateVerify', 'Tollgate'],
+    [`nginx proxying bare Fastify hello, 50 connections at ${NGINX_RATE} req/s`, 'nginxPlain', 'baseline'],
+    ['… asking the gate first (docs/gate.md’s configuration)', 'nginxGate', 'Tollgate'],
   ]
   const goals = [
     ['Resource API ≥ 0.8× bare Fastify hello', ratio('resourceApi', 'hello'), 0.8, 'min', '×'],
@@ -137,6 +141,14 @@ export async function buildReport({
       'min',
       '×',
     ],
+    [
+      "the gate's decision for a cached token ≥ 0.9× the resource API's `/v1/me`",
+      ratio('gateVerify', 'resourceApi'),
+      0.9,
+      'min',
+      '×',
+    ],
+    ['p50 the gate adds through nginx at 50 connections ≤ 1 ms', addedP50(results), 1, 'max', ' ms'],
   )
   goals.push(
     [
@@ -278,6 +290,13 @@ export async function buildReport({
     `- oidc-provider's client_credentials ran at ${ratio('oidcClientCredentials', 'signToken').toFixed(2)}× the bare signing \`/token\` (anchor 0.47×): 2× oidc-provider would need ${(2 * ratio('oidcClientCredentials', 'signToken')).toFixed(2)}× a server that does nothing but sign, where RSA-2048 signing alone bounds both.`,
   )
 
+  lines.push(
+    '',
+    '## The gate',
+    '',
+    `- Through nginx (docs/gate.md's configuration; one nginx process, 50 connections sending ${NGINX_RATE} requests a second in all, so the medians measure a request's work rather than a queue): median ${m('nginxPlain', 'p50Exact').toFixed(2)} ms without the gate, ${m('nginxGate', 'p50Exact').toFixed(2)} ms with it (p99 ${m('nginxPlain', 'p99Exact').toFixed(1)} / ${m('nginxGate', 'p99Exact').toFixed(1)} ms); the gate adds ${addedP50(results).toFixed(2)} ms at the median (the median of the rounds' differences).`,
+    `- The gate's own decision for a cached token ran at ${ratio('gateVerify', 'resourceApi').toFixed(2)}× the resource API's \`/v1/me\` (the same verifier core; the gate parses the proxy's description of the request and answers with five headers instead of a JSON body).`,
+  )
   lines.push(
     '',
     '## Signing algorithms on this machine',

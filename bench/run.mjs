@@ -21,6 +21,7 @@ import {
 import { freePort, median, sleep, startProcess, startRedis } from './lib.mjs'
 import { buildReport } from './report.mjs'
 import { coldStarts } from './scenarios/cold-start.mjs'
+import { addedP50, gateScenarios, startNginx } from './scenarios/gate.mjs'
 import { eventFanOut, revocationLatency, seedDenials } from './scenarios/revocation.mjs'
 import { combine, GROUPS, throughputScenarios } from './scenarios/throughput.mjs'
 
@@ -45,6 +46,7 @@ const fixtures = await writeFixtures()
 const redis = await startRedis()
 const authEntry = path.join(root, 'packages/auth-server/dist/server.bundle.js')
 const apiEntry = path.join(root, 'packages/resource-api/dist/server.bundle.js')
+const gateEntry = path.join(root, 'packages/gate/dist/server.bundle.js')
 const authEnv = {
   ...QUIET,
   ...SIGNING,
@@ -61,6 +63,8 @@ const start = async (entry, options) => {
   return server
 }
 const stopAll = () => Promise.all(servers.map((s) => s.stop()))
+/** Whether any of these scenarios runs (all of them without --only). */
+const wanted = (...names) => !only || names.some((name) => only.includes(name))
 process.on('SIGINT', async () => {
   await stopAll()
   await redis.stop()
@@ -122,6 +126,13 @@ try {
   const apiNoRevocation = await start(apiEntry, { env: { ...apiEnv, REVOCATION_EVENTS: 'off' }, readyPath: '/readyz' })
   // The same API for an audience whose tokens are signed ES256 (bootstrap resources).
   const apiES256 = await start(apiEntry, { env: { ...apiEnv, AUDIENCE: ES256_AUDIENCE }, readyPath: '/readyz' })
+  // The gate follows the revocation feed like the resource APIs; nginx asks it as docs/gate.md configures it.
+  const gate = await start(gateEntry, { env: apiEnv, readyPath: '/readyz' })
+  let nginx
+  if (wanted('nginxPlain', 'nginxGate')) {
+    nginx = await startNginx({ root, gatePort: gate.port, upstreamPort: hello.port })
+    servers.push(nginx)
+  }
   const token = async (fields, client) => {
     const res = await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
@@ -147,8 +158,9 @@ try {
   const DENIALS = SMOKE ? 100 : 2_000
   await seedDenials(issuer, DENIALS)
   log(`seeded ${DENIALS} revocations`)
-  const results = await runRounds(
-    await throughputScenarios({
+  const bearer = (await token({ grant_type: 'client_credentials' }, SERVICE)).access_token
+  const results = await runRounds({
+    ...(await throughputScenarios({
       hello,
       signer,
       signerES256,
@@ -160,8 +172,9 @@ try {
       apiES256,
       issuer,
       token,
-    }),
-  )
+    })),
+    ...(await gateScenarios({ gate, nginx, token: bearer })),
+  })
   // Revoke-to-deny at three verifiers, each under load; then publishing and fanning out to 50 followers.
   const revocation = {}
   if (!only || only.includes('revocation')) {
@@ -189,6 +202,16 @@ try {
   }
   if (only) {
     for (const name of only) log(name, JSON.stringify(results[name] ?? revocation))
+    const ratio = (a, b) => median(results[a].map((r, i) => r.rps / results[b][i].rps))
+    if (results.gateVerify?.length && results.resourceApi?.length) {
+      log(`gate decision ÷ resource API /v1/me: ${ratio('gateVerify', 'resourceApi').toFixed(2)}× (goal ≥ 0.9×)`)
+    }
+    if (results.nginxGate?.length && results.nginxPlain?.length) {
+      log(`p50 the gate adds through nginx at 50 connections: ${addedP50(results).toFixed(3)} ms (goal ≤ 1 ms)`)
+    }
+    // process.exit skips the finally below: stop the servers first, or every --only run leaves them running.
+    await stopAll()
+    await redis.stop()
     process.exit(0)
   }
 

@@ -3,10 +3,10 @@
 # what the Dockerfile COPYs, then `pnpm fetch` and scripts/build-image.sh, the very script the Dockerfile runs; the
 # final stage's command is then started from the assembled /out and must answer its health check — and /out must
 # hold no devDependency.
-#   scripts/check-images.sh [auth-server|resource-api|demo-web]…
+#   scripts/check-images.sh [auth-server|resource-api|demo-web|gate]…
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-read -r -a images <<<"${*:-auth-server resource-api demo-web}"
+read -r -a images <<<"${*:-auth-server resource-api demo-web gate}"
 work="$(mktemp -d)"
 pids=()
 # Stops every server this script started (each is the very process it ran: see serve_until), waits for them to exit,

@@ -208,7 +208,10 @@ export const GROUPS = [
     'resourceApiNoRevocation',
     'resourceApiDpopES256',
     'resourceApiDpopEdDSA',
+    'gateVerify',
   ],
+  // nginx in front of the same upstream, with and without an auth request to the gate (bench/scenarios/gate.mjs).
+  ['nginxPlain', 'nginxGate'],
   [
     'signToken',
     'tokenClientCredentials',
@@ -233,8 +236,10 @@ export function combine(slices) {
   if (slices.length === 1) return slices[0]
   const mean = (field) => slices.reduce((a, r) => a + r[field], 0) / slices.length
   const merged = { ...slices[0] }
-  for (const field of ['rps', 'errorShare', 'jwksRps', 'loginsRps']) if (field in merged) merged[field] = mean(field)
-  for (const field of ['p50', 'p99', 'jwksP99']) {
+  for (const field of ['rps', 'errorShare', 'jwksRps', 'loginsRps', 'p50Exact']) {
+    if (field in merged) merged[field] = mean(field)
+  }
+  for (const field of ['p50', 'p99', 'jwksP99', 'p99Exact']) {
     if (field in merged) merged[field] = Math.max(...slices.map((r) => r[field]))
   }
   merged.non2xx = slices.reduce((a, r) => a + r.non2xx, 0)

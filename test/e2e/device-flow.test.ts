@@ -71,7 +71,7 @@ t.test('openid-client: device authorization, approval in Chromium, tokens from p
   t.type(tokens.refresh_token, 'string')
   t.equal(tokens.claims()?.sub !== undefined, true, 'an ID token for the user')
   // The same code cannot be redeemed twice.
-  await t.rejects(oidc.pollDeviceAuthorizationGrant(config, response), { error: 'invalid_grant' })
+  await t.rejects(oidc.pollDeviceAuthorizationGrant(config, response), { error: 'invalid_grant' } as unknown as Error)
 })
 
 t.test('openid-client: a denied request ends the polling with access_denied', async (t) => {
@@ -81,7 +81,7 @@ t.test('openid-client: a denied request ends the polling with access_denied', as
   const response = await oidc.initiateDeviceAuthorization(config, { scope: 'deploy' })
   const polling = oidc.pollDeviceAuthorizationGrant(config, response)
   await approveInBrowser(response.verification_uri_complete as string, 'Deny')
-  await t.rejects(polling, { error: 'access_denied' })
+  await t.rejects(polling, { error: 'access_denied' } as unknown as Error)
 })
 
 /** Runs `tollgate login …` and approves the code it prints, over HTTP, like a person would in any browser. */

@@ -116,7 +116,9 @@ t.test(
     const res = await fetch(url, { redirect: 'manual' })
     t.equal(res.status, 303)
     const location = new URL(res.headers.get('location') as string)
-    t.throws(() => oauth.validateAuthResponse(as, client, location, state), { error: 'invalid_request' })
+    t.throws(() => oauth.validateAuthResponse(as, client, location, state), {
+      error: 'invalid_request',
+    } as unknown as Error)
     t.equal(location.searchParams.get('iss'), as.issuer, 'iss on the error response (RFC 9207)')
   },
 )

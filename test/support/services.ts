@@ -68,3 +68,7 @@ export const startAuthServer = (options: StartOptions = {}) =>
 
 export const startResourceApi = (options: StartOptions = {}) =>
   spawnService(`${ROOT}packages/resource-api/dist/server.bundle.js`, options)
+
+/** The gate (packages/gate), ready once it has the issuer's keys and the revocation backlog. */
+export const startGate = (options: StartOptions = {}) =>
+  spawnService(`${ROOT}packages/gate/dist/server.bundle.js`, options)

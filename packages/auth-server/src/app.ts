@@ -1,7 +1,8 @@
 // buildApp: the auth server as a Fastify instance that is configured but not listening.
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
-import { clientErrorHandler, frameworkErrors, routeLatency } from '@tollgate/shared/service'
+import { tracingState } from '@tollgate/shared'
+import { clientErrorHandler, frameworkErrors, routeLatency, tracedRequests } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { assertionPolicy } from './clients/assertion.js'
@@ -151,6 +152,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   routeLatency(app, ctx.metrics.observeRequest)
 
+  // A server span per request, continuing the caller's trace; only when this process traces (OTEL_EXPORTER_OTLP_*).
+  if (tracingState.enabled) await app.register(tracedRequests)
   await app.register(errorHandler, { log })
   await app.register(securityHeaders, { https: config.issuer.startsWith('https:') })
   await app.register(cookie)

@@ -2,13 +2,16 @@
 import { Command, CommanderError } from 'commander'
 import { adminCommands } from './cli/admin.js'
 import { devCommand } from './cli/dev.js'
+import { gateCommand } from './cli/gate.js'
 import { keysCommands } from './cli/keys.js'
 import { loginCommand } from './cli/login.js'
 import { CliError, type Output, output } from './cli/output.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
 const program = new Command('tollgate')
-  .description('Tollgate administration: users, clients, sessions and signing keys; `tollgate dev`, a test issuer')
+  .description(
+    'Tollgate administration: users, clients, sessions and signing keys; `tollgate dev`, a test issuer; `tollgate gate`',
+  )
   .option('--json', 'machine-readable output')
   .showHelpAfterError()
   .exitOverride()
@@ -22,6 +25,7 @@ const context = (): { config: Config; out: Output } => {
 adminCommands(program, context)
 keysCommands(program, context)
 devCommand(program)
+gateCommand(program)
 loginCommand(program)
 
 try {

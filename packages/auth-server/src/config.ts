@@ -1,7 +1,13 @@
 // The auth server's configuration: the only reader of process.env; validated and frozen.
 import path from 'node:path'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tollgate/shared'
-import { ConfigError, type MetricsAccess, metricsAccess, env as parse } from '@tollgate/shared/service'
+import {
+  ConfigError,
+  type MetricsAccess,
+  metricsAccess,
+  env as parse,
+  tracingConfigured,
+} from '@tollgate/shared/service'
 
 export interface Config {
   readonly port: number
@@ -74,6 +80,8 @@ export interface Config {
   readonly requirePar: boolean
   /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
   readonly metrics: MetricsAccess
+  /** OpenTelemetry traces over OTLP/HTTP: on when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) is set. */
+  readonly tracing: boolean
   /** METRICS_CLIENT_LABELS: label counters by client_id (off by default: /metrics would list every client). */
   readonly metricsClientLabels: boolean
   /** BANNER_FORMAT: the demo banner as text (default) or as one JSON line `{"tollgate_banner": …}` for a supervisor. */
@@ -245,6 +253,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     demoSeed: parse.oneOf(env, 'DEMO_SEED', ['auto', 'on', 'off'], 'auto'),
     bannerFormat: parse.oneOf(env, 'BANNER_FORMAT', ['text', 'json'], 'text'),
     metrics: metricsAccess(env),
+    tracing: tracingConfigured(env),
     deviceCodeTtl: integer(env, 'DEVICE_CODE_TTL', 600, 60, 3_600),
     devicePollInterval: integer(env, 'DEVICE_POLL_INTERVAL', 5, 1, 60),
     requirePar: boolean(env, 'REQUIRE_PAR', false),

@@ -1,6 +1,6 @@
 // Entry point: reads configuration, opens keys and store, applies the bootstrap file, listens; shuts down gracefully.
 
-import { serveMetrics } from '@tollgate/shared/service'
+import { serveMetrics, startTracing } from '@tollgate/shared/service'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
   // From here on, a missing marker means the store lost its data under us.
   await store.ensureMarker().catch((err: Error) => fail(err.message))
 
+  const tracing = config.tracing ? await startTracing({ serviceName: 'tollgate-auth-server' }) : undefined
   const app = await buildApp({ config, store, keystore, secretKey, resources, trustedIssuers, logger: log })
   const watch =
     store.kind === 'memory'
@@ -170,6 +171,7 @@ async function main(): Promise<void> {
     if (config.shutdownDelay > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelay * 1000))
     await app.close()
     await closeMetrics?.()
+    await tracing?.shutdown()
     keystore.close()
     await store.close()
   })

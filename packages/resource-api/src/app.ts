@@ -1,5 +1,5 @@
 // buildApp: the resource API as a Fastify instance, configured but not listening.
-import { createVerifier, dpopNonces, tollgate, type Verifier } from '@tollgate/shared'
+import { createVerifier, dpopNonces, tollgate, tracingState, type Verifier } from '@tollgate/shared'
 import {
   answerBody,
   clientErrorHandler,
@@ -9,8 +9,12 @@ import {
   lazyDocs,
   METRICS_CHALLENGE,
   metricsAuthorized,
+  protectedResourceMetadata,
+  protectedResourceMetadataUrl,
   requestErrorAnswer,
   routeLatency,
+  serveProtectedResourceMetadata,
+  tracedRequests,
 } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 
@@ -18,7 +22,7 @@ import { type Logger, pino } from 'pino'
 import type { ResourceConfig } from './config.js'
 import { ApiMetrics } from './metrics.js'
 import { NoteBook } from './notes.js'
-import { notesRoutes } from './routes/notes.js'
+import { NOTES_SCOPES, notesRoutes } from './routes/notes.js'
 
 export interface ResourceAppOptions {
   readonly config: ResourceConfig
@@ -78,6 +82,8 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
   })
   const metrics = new ApiMetrics()
   app.decorate('apiMetrics', metrics)
+  // A server span per request, continuing the caller's trace; only when this process traces (OTEL_EXPORTER_OTLP_*).
+  if (tracingState.enabled) await app.register(tracedRequests)
   const verifier =
     options.verifier ??
     createVerifier({
@@ -164,10 +170,13 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
       swaggerUi: (await import('@fastify/swagger-ui')).default,
     }),
   })
+  // RFC 9728: the audience is the resource identifier; when it is a URL, clients find the metadata under it.
+  const resourceMetadata = protectedResourceMetadataUrl(config.audience)
   await app.register(tollgate, {
     verifier,
     audience: config.audience,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(resourceMetadata ? { resourceMetadata } : {}),
     onReject: (err) => metrics.tokensRefused.inc({ code: err.code }),
   })
   routeLatency(app, metrics.observeRequest)
@@ -240,6 +249,18 @@ export async function buildApp(options: ResourceAppOptions): Promise<FastifyInst
       })
   })
 
+  if (resourceMetadata) {
+    serveProtectedResourceMetadata(
+      app,
+      protectedResourceMetadata({
+        resource: config.audience,
+        authorizationServers: [config.issuer],
+        scopes: NOTES_SCOPES,
+        dpopAlgorithms: verifier.dpopAlgorithms,
+        name: 'Tollgate example resource API',
+      }),
+    )
+  }
   await app.register(notesRoutes, { notes: new NoteBook() })
   return app
 }

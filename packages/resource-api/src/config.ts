@@ -1,5 +1,11 @@
 // The resource API's configuration: the only reader of process.env; validated and frozen.
-import { ConfigError, type MetricsAccess, metricsAccess, env as parse } from '@tollgate/shared/service'
+import {
+  ConfigError,
+  type MetricsAccess,
+  metricsAccess,
+  env as parse,
+  tracingConfigured,
+} from '@tollgate/shared/service'
 
 export interface ResourceConfig {
   readonly port: number
@@ -28,6 +34,8 @@ export interface ResourceConfig {
   readonly publicUrl: string | undefined
   /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
   readonly metrics: MetricsAccess
+  /** OpenTelemetry traces over OTLP/HTTP: on when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) is set. */
+  readonly tracing: boolean
 }
 
 function nonceKeyOf(env: parse.Env): Buffer | undefined {
@@ -71,6 +79,7 @@ export function loadConfig(env: parse.Env = process.env): ResourceConfig {
     dpopNonceKey: nonceKeyOf(env),
     publicUrl: httpUrl(env, 'PUBLIC_URL', undefined),
     metrics: metricsAccess(env),
+    tracing: tracingConfigured(env),
   })
 }
 

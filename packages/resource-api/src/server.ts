@@ -1,6 +1,6 @@
 // Entry point of the resource API: configuration, then listen; graceful shutdown on SIGTERM/SIGINT.
 
-import { serveMetrics } from '@tollgate/shared/service'
+import { serveMetrics, startTracing } from '@tollgate/shared/service'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { buildApp } from './app.js'
@@ -21,6 +21,7 @@ const log = pino({
   level: config.logLevel,
   redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
 })
+const tracing = config.tracing ? await startTracing({ serviceName: 'tollgate-resource-api' }) : undefined
 const app = await buildApp({ config, logger: log })
 /** The separate metrics listener (METRICS_PORT), closed with the server. */
 let closeMetrics: (() => Promise<void>) | undefined
@@ -28,6 +29,7 @@ closeWithGrace({ delay: 10_000 }, async ({ err }) => {
   if (err) log.error({ err }, 'shutting down after an error')
   await app.close()
   await closeMetrics?.()
+  await tracing?.shutdown()
 })
 await app.listen({ port: config.port, host: config.host }).catch((err: NodeJS.ErrnoException) => {
   const variable = process.env.TOLLGATE_PORT_VARIABLE ?? 'PORT'

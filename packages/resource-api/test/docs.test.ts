@@ -22,7 +22,14 @@ t.test('/docs/json documents every route with request and response schemas', asy
   const res = await app.inject({ url: '/docs/json' })
   t.equal(res.statusCode, 200)
   const doc = res.json() as { paths: Record<string, Record<string, Operation>>; components: Record<string, unknown> }
-  t.same(Object.keys(doc.paths).sort(), ['/healthz', '/metrics', '/readyz', '/v1/me', '/v1/notes'])
+  t.same(Object.keys(doc.paths).sort(), [
+    '/.well-known/oauth-protected-resource',
+    '/healthz',
+    '/metrics',
+    '/readyz',
+    '/v1/me',
+    '/v1/notes',
+  ])
   t.same(Object.keys(doc.paths['/v1/notes'] ?? {}).sort(), ['get', 'post'])
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {

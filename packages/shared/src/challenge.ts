@@ -4,14 +4,29 @@ import { InsufficientScopeError, type TollgateTokenError, UseDpopNonceError } fr
 /** A quoted-string value: backslash-escaped, and ASCII only (a header cannot carry anything else). */
 const quote = (value: string): string => value.replace(/[\\"]/g, '\\$&').replace(/[^\x20-\x7e]/g, '?')
 
+/** Extra parameters of a challenge. */
+export interface ChallengeOptions {
+  /**
+   * RFC 9728 §5.1: the URL of the resource's protected-resource metadata, so a client that was refused can find
+   * which authorization server and scopes the resource wants.
+   */
+  readonly resourceMetadata?: string
+}
+
+/** `realm`, then `resource_metadata` when there is one: the parameters every challenge of a resource starts with. */
+const leading = (realm: string, options: ChallengeOptions | undefined): string[] =>
+  options?.resourceMetadata === undefined
+    ? [`realm="${quote(realm)}"`]
+    : [`realm="${quote(realm)}"`, `resource_metadata="${quote(options.resourceMetadata)}"`]
+
 /**
  * The `WWW-Authenticate` value for an error (RFC 6750 §3).
  *
  * @example
  * reply.header('www-authenticate', bearerChallenge(err, 'notes-api'))
  */
-export function bearerChallenge(err: TollgateTokenError, realm: string): string {
-  const parts = [`realm="${quote(realm)}"`]
+export function bearerChallenge(err: TollgateTokenError, realm: string, options?: ChallengeOptions): string {
+  const parts = leading(realm, options)
   if (err.error !== undefined && err.status !== 503) {
     parts.push(`error="${err.error}"`, `error_description="${quote(err.message)}"`)
     if (err instanceof InsufficientScopeError) parts.push(`scope="${quote(err.scope)}"`)
@@ -41,6 +56,7 @@ export function challenges(
   realm: string,
   dpopAlgorithms: readonly string[],
   scheme: 'Bearer' | 'DPoP',
+  options?: ChallengeOptions,
 ): string[] {
   const algs = dpopAlgorithms.length > 0 ? `algs="${dpopAlgorithms.join(' ')}"` : undefined
   const details = (
@@ -50,8 +66,8 @@ export function challenges(
   ).concat(err instanceof InsufficientScopeError ? [`scope="${quote(err.scope)}"`] : [])
   const dpopError = scheme === 'DPoP' || err instanceof UseDpopNonceError || err.code === 'ERR_DPOP_PROOF'
   if (dpopError && algs) {
-    return [`DPoP ${[`realm="${quote(realm)}"`, ...details, algs].join(', ')}`]
+    return [`DPoP ${[...leading(realm, options), ...details, algs].join(', ')}`]
   }
-  const bearer = bearerChallenge(err, realm)
-  return algs ? [bearer, `DPoP realm="${quote(realm)}", ${algs}`] : [bearer]
+  const bearer = bearerChallenge(err, realm, options)
+  return algs ? [bearer, `DPoP ${[...leading(realm, options), algs].join(', ')}`] : [bearer]
 }

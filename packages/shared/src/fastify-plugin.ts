@@ -22,6 +22,11 @@ export type TollgatePluginOptions = (
    * `trustProxy`, as forwarded).
    */
   readonly publicUrl?: string
+  /**
+   * The URL of this resource's RFC 9728 metadata (`protectedResourceMetadataUrl(audience)`), named in every challenge
+   * as `resource_metadata`.
+   */
+  readonly resourceMetadata?: string
 }
 
 /**
@@ -51,6 +56,9 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
   const { onReject } = options
   const publicUrl = options.publicUrl?.replace(/\/+$/, '')
   if (publicUrl !== undefined) new URL(publicUrl)
+  const challengeOptions =
+    options.resourceMetadata === undefined ? undefined : { resourceMetadata: options.resourceMetadata }
+  if (challengeOptions) new URL(challengeOptions.resourceMetadata)
   const { dpopAlgorithms, dpopNonces } = verifier
   const isDpop = (header: string | undefined) =>
     header !== undefined && header.length > 5 && (header.charCodeAt(0) | 32) === 100 && /^dpop /i.test(header)
@@ -61,7 +69,7 @@ const plugin: FastifyPluginAsync<TollgatePluginOptions> = async (fastify, option
     if (err instanceof UseDpopNonceError) reply.header('dpop-nonce', err.nonce)
     return reply
       .code(err.status)
-      .header('www-authenticate', challenges(err, realm, dpopAlgorithms, scheme))
+      .header('www-authenticate', challenges(err, realm, dpopAlgorithms, scheme, challengeOptions))
       .header('cache-control', 'no-store')
       .send(bearerErrorBody(err))
   }

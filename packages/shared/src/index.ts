@@ -10,7 +10,7 @@ export {
   type VerifiedAccessToken,
 } from './access-token.js'
 export { bearerToken } from './bearer.js'
-export { bearerChallenge, bearerErrorBody, challenges } from './challenge.js'
+export { bearerChallenge, bearerErrorBody, type ChallengeOptions, challenges } from './challenge.js'
 export {
   type AccessTokenClaims,
   type ActorClaim,
@@ -53,6 +53,7 @@ export {
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
 export type { AssertionKeyInput } from './lib/client-assertion.js'
 export { type AuthorizationServerMetadata, discover, endpoint, type MetadataGet } from './lib/discovery.js'
+export { validHost } from './lib/host.js'
 // The one asymmetric-signature module (RS256, PS256, ES256, ES384, EdDSA/Ed25519) and the JWKS cache, for the auth
 // server's signing and client assertions: every JWS anyone in Tollgate checks goes through these.
 export {
@@ -91,6 +92,7 @@ export {
 } from './lib/key-set.js'
 export type { RevocationStatus } from './revocation/follower.js'
 export { type ExchangeOptions, TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
+export { SpanKind, traceHeaders, tracingState, withSpan } from './tracing.js'
 export {
   createVerifier,
   RevocationLagError,

@@ -67,6 +67,11 @@ export interface VerifierOptions {
         readonly maxAgeSec?: number
       }
   readonly fetch?: typeof fetch
+  /**
+   * A key set to share with other verifiers of the same issuer (one per audience, say): one JWKS cache and one
+   * fetch schedule for all of them. When given, `jwksUri`, `jwks` and `onJwksFetch` are not used.
+   */
+  readonly keys?: KeySet
   /** Clock in milliseconds, for tests. */
   readonly now?: () => number
 }
@@ -176,13 +181,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const doFetch = options.fetch ?? globalThis.fetch
   const timeoutMs = options.jwks?.timeoutMs ?? 5_000
 
-  const keys = createKeySet({
-    jwksUri: options.jwksUri ?? (() => discoverJwksUri(issuer, doFetch, timeoutMs)),
-    ...options.jwks,
-    fetch: doFetch,
-    now,
-    ...(options.onJwksFetch ? { onFetch: options.onJwksFetch } : {}),
-  })
+  const keys =
+    options.keys ??
+    createKeySet({
+      jwksUri: options.jwksUri ?? (() => discoverJwksUri(issuer, doFetch, timeoutMs)),
+      ...options.jwks,
+      fetch: doFetch,
+      now,
+      ...(options.onJwksFetch ? { onFetch: options.onJwksFetch } : {}),
+    })
   const check = accessTokenCheck({
     issuer,
     audience: options.audience,

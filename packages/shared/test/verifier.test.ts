@@ -164,3 +164,15 @@ t.test('options are validated eagerly', async (t) => {
   t.throws(() => createVerifier({ issuer: 'not a url', audience: AUDIENCE }), TypeError)
   t.throws(() => createVerifier({ issuer: ISSUER, audience: [] }), TypeError)
 })
+
+t.test('verifiers of one issuer share a key set: one JWKS fetch, each its own audience', async (t) => {
+  const own = jwksServer([key.jwk])
+  const first = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwksUri: JWKS_URI, fetch: own.fetch })
+  const second = createVerifier({ issuer: ISSUER, audience: 'https://other.test', keys: first.keys })
+  t.equal(second.keys, first.keys)
+  const other = await mint(key, claims({ aud: 'https://other.test' }))
+  t.equal((await second.verify(other)).aud, 'https://other.test')
+  t.equal((await first.verify(await mint(key))).aud, AUDIENCE)
+  t.equal(own.state.calls, 1, 'the JWKS was fetched once for both')
+  await t.rejects(first.verify(other), { code: 'ERR_TOKEN_CLAIM' }, 'the audience check stays per verifier')
+})

@@ -1,4 +1,6 @@
 // POST /oauth/token: authenticates the client and dispatches to the grant named by grant_type.
+
+import { withSpan } from '@tollgate/shared'
 import { echo } from '@tollgate/shared/service'
 import type { FastifyContextConfig, FastifyPluginAsync } from 'fastify'
 
@@ -64,7 +66,9 @@ export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
   app.post('/oauth/token', { schema, config }, async (request, reply) => {
     const body = (request.body ?? {}) as FormBody
     const grantType = required(body, 'grant_type')
-    const { client } = await authenticateClient(ctx, request, body)
+    const { client } = await withSpan('tollgate.client_authentication', {}, () =>
+      authenticateClient(ctx, request, body),
+    )
     const grant = grants.get(grantType)
     if (!grant) throw new UnsupportedGrantType(`grant_type "${echo(grantType)}" is not supported`)
     if (!client.grantTypes.includes(grant.grantType)) {
@@ -75,7 +79,11 @@ export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
     if (!proof && client.dpopBoundAccessTokens) {
       throw new OAuthError('invalid_dpop_proof', 400, 'this client must send a DPoP proof')
     }
-    const response = await grant.handler({ body, client, request, ctx, jkt: proof?.jkt })
+    const response = await withSpan(
+      'tollgate.grant',
+      { 'oauth.grant_type': grant.grantType, 'oauth.client_id': client.clientId, 'tollgate.dpop': proof !== undefined },
+      () => grant.handler({ body, client, request, ctx, jkt: proof?.jkt }),
+    )
     ctx.dpop.offerNonce(reply)
     ctx.metrics.tokensIssued.inc({ grant: grant.grantType, client_id: client.clientId })
     return reply.headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).send(response)

@@ -16,6 +16,9 @@ const errors = { 400: bearerError, 401: bearerError, 403: bearerError, 503: bear
 const security: Record<string, string[]>[] = [{ bearer: [] }, { dpop: [] }]
 const NO_ROLES: readonly string[] = Object.freeze([])
 
+/** Every scope these routes ask for (the `scopes_supported` of the API's RFC 9728 metadata). */
+export const NOTES_SCOPES = ['notes:read', 'notes:write'] as const
+
 export const notesRoutes: FastifyPluginAsync<{ notes: NoteBook }> = async (app, { notes }) => {
   app.get(
     '/v1/me',

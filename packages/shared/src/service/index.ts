@@ -1,5 +1,6 @@
 // @tollgate/shared/service: what a Tollgate-style service is built from besides token checks — configuration
-// parsing, CORS, lazy OpenAPI docs, latency metrics, request errors in people's words.
+// parsing, CORS, lazy OpenAPI docs, latency metrics, request errors in people's words, RFC 9728 protected-resource
+// metadata.
 export { ConfigError } from '../errors.js'
 export { type CorsPolicy, corsHook } from './cors.js'
 export { type DocsModules, type LazyDocsOptions, lazyDocs } from './docs.js'
@@ -24,4 +25,13 @@ export {
   type RequestView,
   requestErrorAnswer,
 } from './request-errors.js'
+export {
+  type ProtectedResource,
+  type ProtectedResourceMetadata,
+  protectedResourceMetadata,
+  protectedResourceMetadataPath,
+  protectedResourceMetadataUrl,
+  serveProtectedResourceMetadata,
+} from './resource-metadata.js'
 export { routeLatency } from './route-latency.js'
+export { startTracing, type Tracing, tracedRequests, tracingConfigured } from './tracing.js'

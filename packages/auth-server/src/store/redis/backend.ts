@@ -1,6 +1,7 @@
 // One Redis deployment as the store uses it: connected once, every call bounded by the command timeout, refused at
 // once while Redis is not answering, writes with a deadline on Redis's clock, eviction checked on every connect.
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { SpanKind, tracingState, withSpan } from '@tollgate/shared'
 import { Cluster, type Redis } from 'ioredis'
 import { StoreMisconfiguredError, StoreUnavailableError } from '../../errors.js'
 import { UsernameTakenError } from '../types.js'
@@ -259,9 +260,15 @@ export class RedisBackend {
     }
   }
 
-  /** A script call, bounded like every store call. */
+  /** A script call, bounded like every store call; a client span per script when the process traces. */
   script<R, N extends ScriptName = ScriptName>(name: N, input: ScriptInput<N>): Promise<R> {
-    return this.run(() => call<N, R>(this.redis, name, input))
+    if (!tracingState.enabled) return this.run(() => call<N, R>(this.redis, name, input))
+    return withSpan(
+      `redis ${name}`,
+      { 'db.system.name': 'redis', 'db.operation.name': name },
+      () => this.run(() => call<N, R>(this.redis, name, input)),
+      SpanKind.CLIENT,
+    )
   }
 
   /**
