@@ -1,5 +1,6 @@
 // The auth server's configuration: the only reader of process.env; validated and frozen.
 import path from 'node:path'
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tollgate/shared'
 import {
   ConfigError,
   type MetricsAccess,
@@ -24,6 +25,10 @@ export interface Config {
   /** Replicas that must acknowledge a session write before its refresh token is handed out (Redis WAIT). */
   readonly redisWaitReplicas: number
   readonly keysDir: string
+  /** SIGNING_ALGS: the algorithms keys are kept for (RS256 always among them, first). */
+  readonly signingAlgs: readonly SigningAlgorithm[]
+  /** ACCESS_TOKEN_SIGNING_ALG: access tokens for an audience without its own algorithm (and revocation events). */
+  readonly accessTokenSigningAlg: SigningAlgorithm
   /** Seconds. */
   readonly accessTokenTtl: number
   readonly refreshIdleTtl: number
@@ -156,6 +161,23 @@ function trustProxyOf(env: Env): boolean | number | string {
   return raw
 }
 
+/** SIGNING_ALGS: a comma-separated list of RS256, ES256, EdDSA; RS256 always among them (it is always published). */
+function signingAlgsOf(env: Env): SigningAlgorithm[] {
+  const raw = parse.text(env, 'SIGNING_ALGS') ?? 'RS256'
+  const algs = raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+  const unknown = algs.find((a) => !(SIGNING_ALGORITHMS as readonly string[]).includes(a))
+  if (unknown !== undefined) {
+    throw new ConfigError('SIGNING_ALGS', `"${unknown.slice(0, 32)}" is not one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  }
+  if (!algs.includes('RS256')) {
+    throw new ConfigError('SIGNING_ALGS', 'must include RS256 (always published: the default of ID tokens and OIDC)')
+  }
+  return [...new Set(['RS256', ...algs])] as SigningAlgorithm[]
+}
+
 /** Whether the issuer is a plain-HTTP loopback address, where Secure cookies cannot work. */
 export function isLocalHttp(issuer: string): boolean {
   return /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/i.test(issuer)
@@ -189,6 +211,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const redisPrefix = env.REDIS_PREFIX ?? 'tg:'
   if (/[{}\s]/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must not contain braces or spaces')
   const bootstrapFile = env.BOOTSTRAP_FILE?.trim() || undefined
+  const signingAlgs = signingAlgsOf(env)
+  const accessTokenSigningAlg = parse.oneOf(env, 'ACCESS_TOKEN_SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256')
+  if (!signingAlgs.includes(accessTokenSigningAlg)) {
+    throw new ConfigError(
+      'ACCESS_TOKEN_SIGNING_ALG',
+      `${accessTokenSigningAlg} is not in SIGNING_ALGS (${signingAlgs.join(',')})`,
+    )
+  }
 
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65_535),
@@ -201,6 +231,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 1_500, 100, 60_000),
     redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
     keysDir: path.resolve(cwd, env.KEYS_DIR?.trim() || '.data/keys'),
+    signingAlgs,
+    accessTokenSigningAlg,
     accessTokenTtl,
     refreshIdleTtl,
     refreshAbsoluteTtl,

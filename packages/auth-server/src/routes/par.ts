@@ -5,7 +5,7 @@ import { pushAuthorizationRequest } from '../authorize/par.js'
 import { authenticateClient } from '../clients/authenticate.js'
 import type { ServerContext } from '../context.js'
 import type { FormBody } from '../params.js'
-import { errorResponses } from './schemas.js'
+import { clientSecurity, errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 4096 } as const
 
@@ -15,13 +15,16 @@ const schema = {
     'The parameters of an authorization request, plus client authentication as at the token endpoint. Validated as ' +
     '/oauth/authorize would; the answer names a request_uri usable once, within expires_in seconds.',
   tags: ['oauth'],
-  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
+  security: [...clientSecurity, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: {
     type: 'object',
     properties: {
       response_type: str,
       client_id: str,
+      client_secret: str,
+      client_assertion: str,
+      client_assertion_type: str,
       redirect_uri: str,
       scope: str,
       state: str,

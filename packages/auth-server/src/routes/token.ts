@@ -9,7 +9,7 @@ import type { ServerContext } from '../context.js'
 import { OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import { grants } from '../grants/index.js'
 import { type FormBody, required } from '../params.js'
-import { errorResponses } from './schemas.js'
+import { clientSecurity, errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 4096 } as const
 /** Parameters that may repeat (RFC 8707 `resource`); every other one is a single string. */
@@ -21,6 +21,12 @@ function bodySchema() {
     grant_type: { type: 'string', maxLength: 128, description: `one of ${[...grants.keys()].join(', ')}` },
     client_id: str,
     client_secret: str,
+    client_assertion: {
+      type: 'string',
+      maxLength: 4096,
+      description: 'a JWT (RFC 7523): private_key_jwt or a platform token',
+    },
+    client_assertion_type: str,
   }
   for (const grant of grants.values()) {
     for (const name of grant.parameters) {
@@ -33,7 +39,7 @@ function bodySchema() {
 const schema = {
   summary: 'Token endpoint (RFC 6749 §3.2)',
   tags: ['oauth'],
-  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
+  security: [...clientSecurity, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: bodySchema(),
   response: {
