@@ -35,10 +35,18 @@ export function parseBasic(header: string): { clientId: string; secret: string }
   return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) }
 }
 
-/** What a client authenticates with, checked against the way it registered (`token_endpoint_auth_method`). */
+const SECRET_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post']
+
+/**
+ * What a client authenticates with, checked against the way it registered (`token_endpoint_auth_method`). The two
+ * secret methods carry the same secret and count as one (libraries differ in their default: openid-client posts,
+ * oauth4webapi takes what it is given); a client registered for keys never authenticates with a secret, nor the
+ * other way round.
+ */
 function mustUse(client: ClientRecord, method: ClientAuthMethod): void {
   const registered = client.tokenEndpointAuthMethod
   if (registered === undefined || registered === method) return
+  if (SECRET_METHODS.includes(registered as ClientAuthMethod) && SECRET_METHODS.includes(method)) return
   throw new InvalidClient(`client ${client.clientId} must authenticate with ${registered}`)
 }
 
