@@ -1,7 +1,7 @@
 // buildApp: the auth server as a Fastify instance that is configured but not listening.
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
-import { tracingState } from '@tollgate/shared'
+import { DPOP_ALGORITHMS, tracingState } from '@tollgate/shared'
 import { clientErrorHandler, frameworkErrors, routeLatency, tracedRequests } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
@@ -27,6 +27,7 @@ import errorHandler from './plugins/error-handler.js'
 import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
 import { openapi } from './plugins/openapi.js'
 import securityHeaders from './plugins/security-headers.js'
+import { FAPI2_ALGORITHMS, isFapi2 } from './profile/fapi2.js'
 import { accessTokenAlgorithms, type Resource } from './resources.js'
 import { Revoker } from './revocation/revoker.js'
 import { adminRoutes } from './routes/admin/index.js'
@@ -121,6 +122,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keystore,
     secrets: new SecretHasher(options.secretKey),
     clientValidation: {
+      profile: config.profile,
       signingAlgs: config.signingAlgs,
       trustedIssuers: new Set((options.trustedIssuers ?? []).map((i) => i.issuer)),
     },
@@ -147,6 +149,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requireNonce: config.dpopNonceRequired,
       secretKey: options.secretKey,
       now,
+      // FAPI 2.0 §5.4: PS256, ES256, EdDSA only.
+      ...(isFapi2(config)
+        ? { algorithms: DPOP_ALGORITHMS.filter((a) => (FAPI2_ALGORITHMS as readonly string[]).includes(a)) }
+        : {}),
     }),
     seals: new Seals(options.secretKey, now),
     metrics,

@@ -10,6 +10,7 @@ import {
   type TrustedIssuerInput,
   trustedIssuers as trustedIssuerList,
 } from './clients/trusted-issuers.js'
+import type { Profile } from './profile/fapi2.js'
 import { type Resource, type ResourceInput, resources as resourceList } from './resources.js'
 import { type Store, UsernameTakenError } from './store/types.js'
 import { type UserInput, userRecord } from './users/user.js'
@@ -32,6 +33,8 @@ export interface BootstrapOptions {
   readonly signingAlgs?: readonly SigningAlgorithm[]
   /** ACCESS_TOKEN_SIGNING_ALG: the algorithm of a resource that names none. Default RS256. */
   readonly accessTokenSigningAlg?: SigningAlgorithm
+  /** PROFILE: under `fapi2`, a client that cannot meet the FAPI 2.0 profile stops startup, named. */
+  readonly profile?: Profile
 }
 
 /** The bootstrap file cannot be used; names the file and the entry. */
@@ -64,7 +67,13 @@ export async function applyBootstrap(
   const resources = resourceList(doc.resources, signingAlgs, options.accessTokenSigningAlg ?? 'RS256')
   const trustedIssuers = trustedIssuerList(doc.trusted_issuers)
   const trusted = new Set(trustedIssuers.map((t) => t.issuer))
-  const records = clients.map((c) => clientRecord(c, hasher, now, { signingAlgs, trustedIssuers: trusted }))
+  const records = clients.map((c) =>
+    clientRecord(c, hasher, now, {
+      signingAlgs,
+      trustedIssuers: trusted,
+      ...(options.profile ? { profile: options.profile } : {}),
+    }),
+  )
   // One platform identity is one client: two clients listing it would leave a platform token ambiguous.
   const owners = new Map<string, string>()
   for (const record of records) {

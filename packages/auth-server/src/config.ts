@@ -83,8 +83,10 @@ export interface Config {
   /** RFC 8628: how long a device code and its user code live (s), and the polling interval the device is told. */
   readonly deviceCodeTtl: number
   readonly devicePollInterval: number
-  /** REQUIRE_PAR: every client's authorization requests must be pushed first (RFC 9126). */
+  /** REQUIRE_PAR: every client's authorization requests must be pushed first (RFC 9126). PROFILE=fapi2 implies it. */
   readonly requirePar: boolean
+  /** PROFILE: `fapi2` applies the FAPI 2.0 Security Profile (profile/fapi2.ts); `none` (default) does not. */
+  readonly profile: 'none' | 'fapi2'
   /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
   readonly metrics: MetricsAccess
   /** OpenTelemetry traces over OTLP/HTTP: on when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) is set. */
@@ -265,7 +267,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     tracing: tracingConfigured(env),
     deviceCodeTtl: integer(env, 'DEVICE_CODE_TTL', 600, 60, 3_600),
     devicePollInterval: integer(env, 'DEVICE_POLL_INTERVAL', 5, 1, 60),
-    requirePar: boolean(env, 'REQUIRE_PAR', false),
+    requirePar: boolean(env, 'REQUIRE_PAR', false) || parse.text(env, 'PROFILE') === 'fapi2',
+    profile: parse.oneOf(env, 'PROFILE', ['none', 'fapi2'], 'none'),
     metricsClientLabels: boolean(env, 'METRICS_CLIENT_LABELS', false),
   })
 }

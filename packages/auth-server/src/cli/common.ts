@@ -49,7 +49,7 @@ export async function adminDeps(config: Config, store: Store, hashing = false): 
     secrets: new SecretHasher(key),
     now: Date.now,
     // Trusted issuers are the bootstrap file's (the CLI warns about others instead of refusing them).
-    clientValidation: { signingAlgs: config.signingAlgs },
+    clientValidation: { signingAlgs: config.signingAlgs, profile: config.profile },
   }
 }
 

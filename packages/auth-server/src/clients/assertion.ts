@@ -15,6 +15,7 @@ import { echo } from '@tollgate/shared/service'
 import type { JWSHeaderParameters } from 'jose'
 import type { Config } from '../config.js'
 import { InvalidClient } from '../errors.js'
+import { FAPI2_ALGORITHMS, isFapi2 } from '../profile/fapi2.js'
 import type { ClientRecord, Store } from '../store/types.js'
 import type { AssertionKeys, CandidateKeys } from './assertion-keys.js'
 import type { ClientCache } from './cache.js'
@@ -50,7 +51,16 @@ export interface AssertionPolicy {
  * adds the pushed authorization request endpoint), platform tokens addressed to the issuer, the SPEC's algorithms,
  * `exp` at most five minutes ahead.
  */
-export function assertionPolicy(config: Pick<Config, 'issuer' | 'baseUrl'>): AssertionPolicy {
+export function assertionPolicy(config: Pick<Config, 'issuer' | 'baseUrl' | 'profile'>): AssertionPolicy {
+  if (isFapi2(config)) {
+    // FAPI 2.0 §5.3.2.1: the issuer identifier as the only audience; §5.4: no RS256.
+    return {
+      audiences: [config.issuer],
+      federatedAudience: config.issuer,
+      algorithms: ASSERTION_ALGORITHMS.filter((a) => (FAPI2_ALGORITHMS as readonly string[]).includes(a)),
+      maxLifetimeSec: 300,
+    }
+  }
   return {
     audiences: [config.issuer, `${config.baseUrl}/oauth/token`, `${config.baseUrl}/oauth/par`],
     federatedAudience: config.issuer,

@@ -1,9 +1,11 @@
 // Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3, RFC 7521 §4.2):
 // a secret (HTTP Basic or form), a client assertion (private_key_jwt or a platform token), or none (public clients).
 import type { FastifyRequest } from 'fastify'
+import type { Config } from '../config.js'
 import type { ServerContext } from '../context.js'
 import { InvalidClient, InvalidRequest } from '../errors.js'
 import { type FormBody, param } from '../params.js'
+import { isFapi2 } from '../profile/fapi2.js'
 import type { ClientRecord } from '../store/types.js'
 import { ASSERTION_TYPES, type AssertionDeps, verifyClientAssertion } from './assertion.js'
 
@@ -51,6 +53,8 @@ function mustUse(client: ClientRecord, method: ClientAuthMethod): void {
 }
 
 type Deps = Pick<ServerContext, 'clients' | 'secrets' | 'guard' | 'audit'> & {
+  /** PROFILE=fapi2 narrows client authentication to private_key_jwt. */
+  readonly config?: Pick<Config, 'profile'>
   readonly assertions: Omit<AssertionDeps, 'clients'>
 }
 
@@ -68,6 +72,17 @@ export async function authenticateClient(
   request: FastifyRequest,
   body: FormBody,
 ): Promise<AuthenticatedClient> {
+  const authenticated = await identify(ctx, request, body)
+  // FAPI 2.0 §5.3.2.1: private_key_jwt (by the client's own key) and nothing else.
+  if (ctx.config !== undefined && isFapi2(ctx.config) && authenticated.method !== 'private_key_jwt') {
+    throw new InvalidClient('the FAPI 2.0 profile requires private_key_jwt client authentication', {
+      detail: `client ${authenticated.client.clientId} used ${authenticated.method}`,
+    })
+  }
+  return authenticated
+}
+
+async function identify(ctx: Deps, request: FastifyRequest, body: FormBody): Promise<AuthenticatedClient> {
   const authorization = request.headers.authorization
   const bodyId = param(body, 'client_id')
   const bodySecret = param(body, 'client_secret')

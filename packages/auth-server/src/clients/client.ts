@@ -1,5 +1,6 @@
 // Validates client definitions (bootstrap file, CLI) into ClientRecords.
 import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm, TollgateError } from '@tollgate/shared'
+import { fapi2Problem, type Profile } from '../profile/fapi2.js'
 import { isScopeToken } from '../scope.js'
 import {
   type ClientRecord,
@@ -47,6 +48,8 @@ export interface ClientValidationOptions {
   readonly signingAlgs?: readonly SigningAlgorithm[]
   /** The bootstrap file's `trusted_issuers`: a federated identity must name one. Default: not checked (the CLI). */
   readonly trustedIssuers?: ReadonlySet<string>
+  /** PROFILE: under `fapi2` a client that cannot meet the FAPI 2.0 Security Profile is refused, with the reason. */
+  readonly profile?: Profile
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -211,7 +214,7 @@ export function clientRecord(
   if (input.name !== undefined && typeof input.name !== 'string') throw where('name must be a string')
   const idTokenAlg = idTokenAlgorithm(input.id_token_signed_response_alg, options.signingAlgs, where)
 
-  return {
+  const record: ClientRecord = {
     clientId: id,
     public: isPublic,
     grantTypes: grantTypes as GrantType[],
@@ -229,6 +232,11 @@ export function clientRecord(
     ...(idTokenAlg ? { idTokenSignedResponseAlg: idTokenAlg } : {}),
     ...(requirePar ? { requirePushedAuthorizationRequests: true } : {}),
   }
+  if (options.profile === 'fapi2') {
+    const problem = fapi2Problem(record)
+    if (problem !== undefined) throw where(problem)
+  }
+  return record
 }
 
 /** `id_token_signed_response_alg`: an algorithm the server keeps keys for (RS256, the default, always is). */

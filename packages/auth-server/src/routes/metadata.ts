@@ -1,13 +1,38 @@
 // RFC 8414 / OIDC discovery metadata, served at both well-known paths.
 import { DPOP_ALGORITHMS } from '@tollgate/shared'
 import type { FastifyPluginAsync } from 'fastify'
-import { ASSERTION_ALGORITHMS } from '../clients/assertion.js'
+import { ASSERTION_ALGORITHMS, assertionPolicy } from '../clients/assertion.js'
 import type { Config } from '../config.js'
 import type { ServerContext } from '../context.js'
 import { grants } from '../grants/index.js'
+import { FAPI2_ALGORITHMS, isFapi2 } from '../profile/fapi2.js'
 
 /** The server's metadata document; `issuer` is exactly ISSUER. */
 export function serverMetadata(config: Config): Record<string, unknown> {
+  const document = baseMetadata(config)
+  return isFapi2(config) ? { ...document, ...fapi2Metadata(config) } : document
+}
+
+/** What changes under PROFILE=fapi2 (FAPI 2.0 Security Profile): only what a conformant client may use. */
+function fapi2Metadata(config: Config): Record<string, unknown> {
+  const methods = ['private_key_jwt']
+  const algorithms = assertionPolicy(config).algorithms
+  return {
+    token_endpoint_auth_methods_supported: methods,
+    revocation_endpoint_auth_methods_supported: methods,
+    introspection_endpoint_auth_methods_supported: methods,
+    token_endpoint_auth_signing_alg_values_supported: [...algorithms],
+    revocation_endpoint_auth_signing_alg_values_supported: [...algorithms],
+    introspection_endpoint_auth_signing_alg_values_supported: [...algorithms],
+    grant_types_supported: [...grants.keys()].filter((g) => g !== 'password'),
+    require_pushed_authorization_requests: true,
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS.filter((a) =>
+      (FAPI2_ALGORITHMS as readonly string[]).includes(a),
+    ),
+  }
+}
+
+function baseMetadata(config: Config): Record<string, unknown> {
   const base = config.baseUrl
   return {
     issuer: config.issuer,

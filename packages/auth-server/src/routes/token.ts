@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js'
 import { OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import { grants } from '../grants/index.js'
 import { type FormBody, required } from '../params.js'
+import { isFapi2 } from '../profile/fapi2.js'
 import { clientSecurity, errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 4096 } as const
@@ -76,7 +77,8 @@ export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
     }
     // A proof binds the tokens to its key; a client registered with dpop_bound_access_tokens gets none without one.
     const proof = await ctx.dpop.check(request, '/oauth/token')
-    if (!proof && client.dpopBoundAccessTokens) {
+    // FAPI 2.0 §5.3.2.1: every access token sender-constrained — here, DPoP-bound.
+    if (!proof && (client.dpopBoundAccessTokens || isFapi2(ctx.config))) {
       throw new OAuthError('invalid_dpop_proof', 400, 'this client must send a DPoP proof')
     }
     const response = await withSpan(
