@@ -53,6 +53,8 @@ export function clientsCommands(program: Command, context: Context): void {
       'token_endpoint_auth_method: client_secret_basic, client_secret_post or private_key_jwt (default: any it has)',
     )
     .option('--public', 'a public client (no secret: browser or native app)')
+    .option('--require-par', 'its authorization requests must be pushed first (RFC 9126)')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof (dpop_bound_access_tokens)')
     .option('--name <name>', 'display name')
     .option('--secret-stdin', 'read the client secret from stdin')
     .option('--replace', 'replace an existing client of that id (keeps nothing of it)')
@@ -89,6 +91,8 @@ export function clientsCommands(program: Command, context: Context): void {
         ...(options.jwksUri ? { jwks_uri: options.jwksUri } : {}),
         ...(identities ? { federated_identities: identities } : {}),
         ...(options.authMethod ? { token_endpoint_auth_method: options.authMethod } : {}),
+        ...(options.requirePar ? { require_pushed_authorization_requests: true } : {}),
+        ...(options.dpopBound ? { dpop_bound_access_tokens: true } : {}),
         ...(exchanges
           ? { token_exchange: { subject_audiences: options.exchangeFrom ?? [], audiences: options.exchangeTo ?? [] } }
           : {}),
