@@ -6,6 +6,7 @@ import { TokenEndpointError, TokenRequestError } from './errors.js'
 import { type AssertionKeyInput, ClientAssertions } from './lib/client-assertion.js'
 import { discover, endpoint } from './lib/discovery.js'
 import { Retryable, retryAfter, withRetries } from './lib/retry.js'
+import { SpanKind, traceHeaders, tracingState, withSpan } from './tracing.js'
 
 /** What the token endpoint answered (RFC 6749 §5.1). */
 export interface TokenSet {
@@ -276,7 +277,19 @@ export class TokenClient {
    * One token request: client authentication, a DPoP proof (retried once with the nonce a `use_dpop_nonce` answer
    * names), retries on network errors and 5xx. Resolves with the success body.
    */
-  async #post(form: URLSearchParams): Promise<Record<string, unknown>> {
+  #post(form: URLSearchParams): Promise<Record<string, unknown>> {
+    // A client span around the whole request (retries included), when the process traces; the token endpoint
+    // continues it through `traceparent`.
+    if (!tracingState.enabled) return this.#postOnce(form)
+    return withSpan(
+      'tollgate.token_request',
+      { 'oauth.grant_type': form.get('grant_type') ?? '', 'oauth.client_id': this.#options.clientId },
+      () => this.#postOnce(form),
+      SpanKind.CLIENT,
+    )
+  }
+
+  async #postOnce(form: URLSearchParams): Promise<Record<string, unknown>> {
     const endpoint = await this.#endpoint()
     const o = this.#options
     const headers: Record<string, string> = {
@@ -310,7 +323,7 @@ export class TokenClient {
         try {
           res = await this.#fetch(endpoint, {
             method: 'POST',
-            headers,
+            headers: traceHeaders(headers),
             body: form.toString(),
             signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
           })
@@ -367,6 +380,9 @@ export class TokenClient {
       const dpop = token.tokenType.toLowerCase() === 'dpop' ? this.#dpop : undefined
       headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token.accessToken}`)
       if (dpop) headers.set('dpop', await dpop.proof(method, url, token.accessToken))
+      // The called service continues this process's trace (W3C traceparent), when it traces.
+      if (tracingState.enabled)
+        for (const [k, v] of Object.entries(traceHeaders<Record<string, string>>({}))) headers.set(k, v)
       const res = await this.#fetch(url, { ...init, method, headers })
       if (res.status !== 401) return res
       const challenge = res.headers.get('www-authenticate') ?? ''

@@ -1,7 +1,7 @@
 // Compact JWS signing (RS256, ES256, EdDSA) through the one signature module of @tollgate/shared: the header segment
 // is encoded once per key instead of on every token, and every signature runs on the libuv pool (both cores work).
 import type { KeyObject } from 'node:crypto'
-import { type SigningAlgorithm, signInPool } from '@tollgate/shared'
+import { type SigningAlgorithm, signInPool, tracingState, withSpan } from '@tollgate/shared'
 
 const headers = new Map<string, string>()
 
@@ -31,7 +31,12 @@ export interface JwsKey {
  * @example
  * const jwt = await signJwt({ sub: 'x' }, 'at+jwt', keystore.signingKey('ES256'))
  */
-export async function signJwt(claims: object, typ: string, key: JwsKey): Promise<string> {
+export function signJwt(claims: object, typ: string, key: JwsKey): Promise<string> {
+  if (!tracingState.enabled) return sign(claims, typ, key)
+  return withSpan('tollgate.sign', { 'tollgate.alg': key.alg, 'tollgate.typ': typ }, () => sign(claims, typ, key))
+}
+
+async function sign(claims: object, typ: string, key: JwsKey): Promise<string> {
   const input = `${headerSegment(key.alg, typ, key.kid)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
   const signature = await signInPool(key.alg, key.privateKey, Buffer.from(input))
   return `${input}.${signature.toString('base64url')}`

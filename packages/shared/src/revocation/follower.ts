@@ -7,6 +7,7 @@ import type { AccessTokenClaims } from '../claims.js'
 import { discover, endpoint } from '../lib/discovery.js'
 import { algorithmOfKey, decodeJws, verifySignature } from '../lib/jws.js'
 import { openEventStream, type SseMessage } from '../lib/sse.js'
+import { tracingState, withSpan } from '../tracing.js'
 import { Denials } from './denials.js'
 
 /** The event types a verifier acts on (docs/revocation-events.md). */
@@ -187,6 +188,14 @@ export class RevocationFollower {
   }
 
   async #apply(message: SseMessage): Promise<void> {
+    if (!tracingState.enabled) return this.#applyOnce(message)
+    // One span per event applied (its cursor only: an event names opaque ids, which stay out of traces too).
+    return withSpan('tollgate.revocation.apply', { 'tollgate.revocation.cursor': message.id ?? '' }, () =>
+      this.#applyOnce(message),
+    )
+  }
+
+  async #applyOnce(message: SseMessage): Promise<void> {
     try {
       this.#record(await verifiedSet(message.data, this.#options.keys, this.#options.issuer))
       if (message.id) this.#cursor = message.id
