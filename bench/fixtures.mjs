@@ -1,5 +1,5 @@
 // The bench's clients, user and bootstrap files, and the environment Tollgate's servers run with.
-import { randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,10 +12,23 @@ export const ORDERS_AUDIENCE = 'https://orders.bench.test'
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 export const USER = { username: 'bench-user', password: 'bench-password-123' }
 export const AUDIENCE = 'https://api.bench.test'
+/** Audiences whose access tokens are signed ES256 and EdDSA (the bootstrap file's `resources`). */
+export const ES256_AUDIENCE = 'https://es256.bench.test'
+export const EDDSA_AUDIENCE = 'https://eddsa.bench.test'
+/** A service without a secret: private_key_jwt with an ES256 key, its public JWK registered inline. */
+const keyedPair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+export const KEYED = {
+  id: 'bench-keyed',
+  kid: 'bench-keyed-1',
+  privateKey: keyedPair.privateKey,
+  jwk: { ...keyedPair.publicKey.export({ format: 'jwk' }), kid: 'bench-keyed-1', alg: 'ES256', use: 'sig' },
+}
 /** oidc-provider's client (servers/oidc-provider.mjs). */
 export const OIDC = { id: 'bench', secret: 'bench-secret-0123456789abcdef0123456789abcdef' }
 /** Request logging off (as the baselines), no per-IP token rate limit (every request comes from one IP here). */
 export const QUIET = { LOG_LEVEL: 'warn', TOKEN_RATE_LIMIT: '0' }
+/** The auth server keeps a key of each algorithm; RS256 stays the default (the existing scenarios are unchanged). */
+export const SIGNING = { SIGNING_ALGS: 'RS256,ES256,EdDSA' }
 
 export const form = (fields) => new URLSearchParams(fields).toString()
 export const basic = (id, secret) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
@@ -31,6 +44,13 @@ export async function writeFixtures() {
     {
       client_id: SERVICE.id,
       client_secret: SERVICE.secret,
+      grant_types: ['client_credentials'],
+      scopes: ['notes:read'],
+      audiences: [AUDIENCE, ES256_AUDIENCE, EDDSA_AUDIENCE],
+    },
+    {
+      client_id: KEYED.id,
+      jwks: { keys: [KEYED.jwk] },
       grant_types: ['client_credentials'],
       scopes: ['notes:read'],
       audiences: [AUDIENCE],
@@ -53,7 +73,12 @@ export async function writeFixtures() {
   ]
   const bootstrap = path.join(dir, 'bootstrap.json')
   const clientsOnly = path.join(dir, 'clients.json')
-  await writeFile(bootstrap, JSON.stringify({ clients, users: [USER] }))
+  const resources = [
+    { audience: ES256_AUDIENCE, access_token_signing_alg: 'ES256' },
+    { audience: EDDSA_AUDIENCE, access_token_signing_alg: 'EdDSA' },
+  ]
+  await writeFile(bootstrap, JSON.stringify({ clients, users: [USER], resources }))
+  // The cold starts run with the defaults (SIGNING_ALGS unset): no resources there.
   await writeFile(clientsOnly, JSON.stringify({ clients }))
   return { dir, bootstrap, clientsOnly, keysDir: path.join(dir, 'keys') }
 }

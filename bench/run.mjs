@@ -7,7 +7,17 @@ import { writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AUDIENCE, form, formHeaders, QUIET, SERVICE, writeFixtures } from './fixtures.mjs'
+import {
+  AUDIENCE,
+  EDDSA_AUDIENCE,
+  ES256_AUDIENCE,
+  form,
+  formHeaders,
+  QUIET,
+  SERVICE,
+  SIGNING,
+  writeFixtures,
+} from './fixtures.mjs'
 import { freePort, median, sleep, startProcess, startRedis } from './lib.mjs'
 import { buildReport } from './report.mjs'
 import { coldStarts } from './scenarios/cold-start.mjs'
@@ -39,6 +49,7 @@ const apiEntry = path.join(root, 'packages/resource-api/dist/server.bundle.js')
 const gateEntry = path.join(root, 'packages/gate/dist/server.bundle.js')
 const authEnv = {
   ...QUIET,
+  ...SIGNING,
   REDIS_URL: redis.url,
   REDIS_PREFIX: 'bench:',
   BOOTSTRAP_FILE: fixtures.bootstrap,
@@ -90,6 +101,14 @@ try {
   log(`duration ${DURATION}s × ${ROUNDS} round(s), ${cpus().length} cores`)
   const hello = await start(path.join(here, 'servers/hello.mjs'), {})
   const signer = await start(path.join(here, 'servers/sign-token.mjs'), { readyPath: '/healthz' })
+  const signerES256 = await start(path.join(here, 'servers/sign-token.mjs'), {
+    env: { ALG: 'ES256' },
+    readyPath: '/healthz',
+  })
+  const signerEdDSA = await start(path.join(here, 'servers/sign-token.mjs'), {
+    env: { ALG: 'EdDSA' },
+    readyPath: '/healthz',
+  })
   const fastifyJwt = await start(path.join(here, 'servers/fastify-jwt.mjs'), { readyPath: '/healthz' })
   const oidc = await start(path.join(here, 'servers/oidc-provider.mjs'), {
     readyPath: '/.well-known/openid-configuration',
@@ -105,6 +124,8 @@ try {
     await start(apiEntry, { env: apiEnv, readyPath: '/readyz' }),
   ]
   const apiNoRevocation = await start(apiEntry, { env: { ...apiEnv, REVOCATION_EVENTS: 'off' }, readyPath: '/readyz' })
+  // The same API for an audience whose tokens are signed ES256 (bootstrap resources).
+  const apiES256 = await start(apiEntry, { env: { ...apiEnv, AUDIENCE: ES256_AUDIENCE }, readyPath: '/readyz' })
   // The gate follows the revocation feed like the resource APIs; nginx asks it as docs/gate.md configures it.
   const gate = await start(gateEntry, { env: apiEnv, readyPath: '/readyz' })
   let nginx
@@ -122,13 +143,36 @@ try {
     return res.json()
   }
 
+  // Token sizes: the same service token for an audience of each algorithm.
+  const tokenSizes = {}
+  for (const [alg, resource] of [
+    ['RS256', AUDIENCE],
+    ['ES256', ES256_AUDIENCE],
+    ['EdDSA', EDDSA_AUDIENCE],
+  ]) {
+    tokenSizes[alg] = (await token({ grant_type: 'client_credentials', resource }, SERVICE)).access_token.length
+  }
+  log(`token sizes: ${JSON.stringify(tokenSizes)}`)
+
   // The verifiers hold denials while they are measured, as in production: revoked service tokens.
   const DENIALS = SMOKE ? 100 : 2_000
   await seedDenials(issuer, DENIALS)
   log(`seeded ${DENIALS} revocations`)
   const bearer = (await token({ grant_type: 'client_credentials' }, SERVICE)).access_token
   const results = await runRounds({
-    ...(await throughputScenarios({ hello, signer, fastifyJwt, oidc, api, apiNoRevocation, issuer, token })),
+    ...(await throughputScenarios({
+      hello,
+      signer,
+      signerES256,
+      signerEdDSA,
+      fastifyJwt,
+      oidc,
+      api,
+      apiNoRevocation,
+      apiES256,
+      issuer,
+      token,
+    })),
     ...(await gateScenarios({ gate, nginx, token: bearer })),
   })
   // Revoke-to-deny at three verifiers, each under load; then publishing and fanning out to 50 followers.
@@ -224,6 +268,7 @@ try {
     memory,
     revocation,
     issuerStart,
+    tokenSizes,
     denials: DENIALS,
     redisVersion: redis.version,
     settings: { ROUNDS, DURATION, SLICES, STARTS },

@@ -1,7 +1,19 @@
 // The throughput scenarios: Tollgate's endpoints and the baselines and peers they are compared with.
 
-import { EXCHANGER, form, formHeaders, OIDC, SERVICE, TOKEN_EXCHANGE, USER, WEB } from '../fixtures.mjs'
+import {
+  EDDSA_AUDIENCE,
+  ES256_AUDIENCE,
+  EXCHANGER,
+  form,
+  formHeaders,
+  OIDC,
+  SERVICE,
+  TOKEN_EXCHANGE,
+  USER,
+  WEB,
+} from '../fixtures.mjs'
 import { cannon, sleep } from '../lib.mjs'
+import { assertion, withAssertions } from './assertions.mjs'
 import { boundToken, proofKey, withProofs } from './dpop.mjs'
 
 const CHAINS = 100
@@ -40,11 +52,32 @@ function chainRequests(tokens, url, client) {
  */
 export async function throughputScenarios(s) {
   const accessToken = (await s.token({ grant_type: 'client_credentials' }, SERVICE)).access_token
+  const es256Token = (await s.token({ grant_type: 'client_credentials', resource: ES256_AUDIENCE }, SERVICE))
+    .access_token
+  if (JSON.parse(Buffer.from(es256Token.split('.')[0], 'base64url')).alg !== 'ES256') {
+    throw new Error('the ES256 audience did not get an ES256 token')
+  }
+  if ((await fetch(`${s.apiES256.url}/v1/me`, { headers: { authorization: `Bearer ${es256Token}` } })).status !== 200) {
+    throw new Error('the resource API does not accept the ES256 bench token')
+  }
+  const keyed = await fetch(`${s.issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion(s.issuer),
+    }),
+  })
+  if (keyed.status !== 200) throw new Error(`private_key_jwt failed: ${keyed.status} ${await keyed.text()}`)
   const jwtToken = (await (await fetch(`${s.fastifyJwt.url}/token`)).json()).token
   if ((await fetch(`${s.api.url}/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status !== 200) {
     throw new Error('the resource API does not accept the bench token')
   }
   const ccBody = form({ grant_type: 'client_credentials' })
+  // Signing algorithms per audience: the same grant for an ES256 and an EdDSA audience.
+  const ccES256Body = form({ grant_type: 'client_credentials', resource: ES256_AUDIENCE })
+  const ccEdDSABody = form({ grant_type: 'client_credentials', resource: EDDSA_AUDIENCE })
   const login = form({ grant_type: 'password', username: USER.username, password: USER.password })
   const run = (options) => (duration) => cannon({ ...options, duration })
   const tokenUrl = `${s.issuer}/oauth/token`
@@ -78,9 +111,34 @@ export async function throughputScenarios(s) {
       url: `${s.apiNoRevocation.url}/v1/me`,
       headers: { authorization: `Bearer ${accessToken}` },
     }),
+    resourceApiES256: run({ url: `${s.apiES256.url}/v1/me`, headers: { authorization: `Bearer ${es256Token}` } }),
     fastifyJwt: run({ url: `${s.fastifyJwt.url}/protected`, headers: { authorization: `Bearer ${jwtToken}` } }),
     signToken: run({ url: `${s.signer.url}/token`, method: 'POST', headers: formHeaders(SERVICE), body: ccBody }),
+    signTokenES256: run({
+      url: `${s.signerES256.url}/token`,
+      method: 'POST',
+      headers: formHeaders(SERVICE),
+      body: ccBody,
+    }),
+    signTokenEdDSA: run({
+      url: `${s.signerEdDSA.url}/token`,
+      method: 'POST',
+      headers: formHeaders(SERVICE),
+      body: ccBody,
+    }),
     tokenClientCredentials: run({ url: tokenUrl, method: 'POST', headers: formHeaders(SERVICE), body: ccBody }),
+    tokenClientCredentialsES256: run({
+      url: tokenUrl,
+      method: 'POST',
+      headers: formHeaders(SERVICE),
+      body: ccES256Body,
+    }),
+    tokenClientCredentialsEdDSA: run({
+      url: tokenUrl,
+      method: 'POST',
+      headers: formHeaders(SERVICE),
+      body: ccEdDSABody,
+    }),
     tokenClientCredentialsDpop: withProofs({
       url: tokenUrl,
       method: 'POST',
@@ -90,6 +148,11 @@ export async function throughputScenarios(s) {
       count: (duration) => Math.ceil(duration * 10_000),
     }),
     tokenExchange: run({ url: tokenUrl, method: 'POST', headers: formHeaders(EXCHANGER), body: exchangeBody }),
+    // A fresh assertion per request (each jti is accepted once): enough for 10 000 requests a second.
+    tokenClientCredentialsPrivateKeyJwt: withAssertions({
+      issuer: s.issuer,
+      count: (duration) => Math.ceil(duration * 10_000),
+    }),
     resourceApiDpopES256: await dpopRoute('ES256'),
     resourceApiDpopEdDSA: await dpopRoute('EdDSA'),
     oidcClientCredentials: run({
@@ -140,6 +203,7 @@ export const GROUPS = [
   [
     'hello',
     'resourceApi',
+    'resourceApiES256',
     'fastifyJwt',
     'resourceApiNoRevocation',
     'resourceApiDpopES256',
@@ -151,6 +215,11 @@ export const GROUPS = [
   [
     'signToken',
     'tokenClientCredentials',
+    'signTokenES256',
+    'tokenClientCredentialsES256',
+    'signTokenEdDSA',
+    'tokenClientCredentialsEdDSA',
+    'tokenClientCredentialsPrivateKeyJwt',
     'tokenClientCredentialsDpop',
     'tokenExchange',
     'oidcClientCredentials',

@@ -1,9 +1,11 @@
-// Baseline: a bare Fastify /token that only signs an RS256 JWT with jose (no client auth, no storage).
+// Baseline: a bare Fastify /token that only signs a JWT with jose (no client auth, no storage), with ALG (RS256 by
+// default, or ES256, EdDSA): the limit a token endpoint signing that algorithm can approach.
 import { randomUUID } from 'node:crypto'
 import Fastify from 'fastify'
 import { generateKeyPair, SignJWT } from 'jose'
 
-const { privateKey } = await generateKeyPair('RS256')
+const alg = process.env.ALG ?? 'RS256'
+const { privateKey } = await generateKeyPair(alg)
 const app = Fastify({ logger: false })
 app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
   done(null, body),
@@ -21,7 +23,7 @@ app.post('/token', async () => {
     client_id: 'bench',
     scope: 'notes:read',
   })
-    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'k' })
+    .setProtectedHeader({ alg, typ: 'at+jwt', kid: 'k' })
     .sign(privateKey)
   return { access_token: token, token_type: 'Bearer', expires_in: 300, scope: 'notes:read' }
 })

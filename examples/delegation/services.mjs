@@ -1,8 +1,22 @@
 // Three services a user's request flows through: gateway → orders → inventory. Each one is an ordinary Fastify
 // service protected by @tollgate/shared; each calls the next *as the user*, with a token exchanged (RFC 8693) for
 // that next service only, narrowed to what the call needs, and naming who is acting. Every service logs the chain.
+// No service holds a shared secret: each signs its token requests with a key of its own (private_key_jwt), and the
+// issuer knows only the public half.
+import { generateKeyPairSync } from 'node:crypto'
 import { TokenClient, TokenEndpointError, tollgate } from '@tollgate/shared'
 import Fastify from 'fastify'
+
+/**
+ * A service's key pair: in production generated once and kept in the service's secret store (or the platform's, a
+ * Kubernetes Secret), its public JWK registered with the client. Here generated at start.
+ */
+function serviceKey(kid) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  return { privateKey, kid, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } }
+}
+/** The keys of the two services that call others. */
+export const KEYS = { gateway: serviceKey('gateway-1'), orders: serviceKey('orders-1') }
 
 /** The bearer or DPoP token a request came with: the subject token to exchange. */
 const tokenOf = (request) => request.headers.authorization.replace(/^(Bearer|DPoP) /i, '')
@@ -51,10 +65,10 @@ export async function startInventory({ issuer, audience, log }) {
 /**
  * orders: `POST /orders` needs `orders:write`; it checks stock at inventory on the user's behalf.
  *
- * @param {{ issuer: string, audience: string, clientId: string, clientSecret: string, inventory: { url: string, audience: string }, log: (line: string) => void }} options
+ * @param {{ issuer: string, audience: string, clientId: string, key: { privateKey: import('node:crypto').KeyObject, kid: string }, inventory: { url: string, audience: string }, log: (line: string) => void }} options
  */
-export async function startOrders({ issuer, audience, clientId, clientSecret, inventory, log }) {
-  const tokens = new TokenClient({ issuer, clientId, clientSecret })
+export async function startOrders({ issuer, audience, clientId, key, inventory, log }) {
+  const tokens = new TokenClient({ issuer, clientId, privateKey: key.privateKey, keyId: key.kid })
   const app = Fastify()
   await app.register(tollgate, { issuer, audience })
   app.post('/orders', { onRequest: app.requireScope('orders:write') }, async (request, reply) => {
@@ -82,10 +96,10 @@ export async function startOrders({ issuer, audience, clientId, clientSecret, in
 /**
  * gateway: `POST /checkout` takes the user's token (addressed to the gateway) and places the order at orders.
  *
- * @param {{ issuer: string, audience: string, clientId: string, clientSecret: string, orders: { url: string, audience: string }, log: (line: string) => void }} options
+ * @param {{ issuer: string, audience: string, clientId: string, key: { privateKey: import('node:crypto').KeyObject, kid: string }, orders: { url: string, audience: string }, log: (line: string) => void }} options
  */
-export async function startGateway({ issuer, audience, clientId, clientSecret, orders, log }) {
-  const tokens = new TokenClient({ issuer, clientId, clientSecret })
+export async function startGateway({ issuer, audience, clientId, key, orders, log }) {
+  const tokens = new TokenClient({ issuer, clientId, privateKey: key.privateKey, keyId: key.kid })
   const app = Fastify()
   await app.register(tollgate, { issuer, audience })
   app.post('/checkout', { onRequest: app.requireScope('orders:write') }, async (request, reply) => {
@@ -121,7 +135,7 @@ export const CLIENTS = [
   },
   {
     client_id: 'gateway-svc',
-    client_secret: 'gateway-svc-secret-0123456789abcdefghijklmno',
+    jwks: { keys: [KEYS.gateway.jwk] },
     grant_types: [TOKEN_EXCHANGE],
     scopes: ['orders:write', 'stock:read'],
     audiences: [AUDIENCES.gateway],
@@ -129,7 +143,7 @@ export const CLIENTS = [
   },
   {
     client_id: 'orders-svc',
-    client_secret: 'orders-svc-secret-0123456789abcdefghijklmnop',
+    jwks: { keys: [KEYS.orders.jwk] },
     grant_types: [TOKEN_EXCHANGE],
     scopes: ['stock:read'],
     audiences: [AUDIENCES.orders],
@@ -145,7 +159,7 @@ export async function startAll(issuer, log) {
     issuer,
     audience: AUDIENCES.orders,
     clientId: ordersClient.client_id,
-    clientSecret: ordersClient.client_secret,
+    key: KEYS.orders,
     inventory: { url: inventory.url, audience: AUDIENCES.inventory },
     log,
   })
@@ -153,7 +167,7 @@ export async function startAll(issuer, log) {
     issuer,
     audience: AUDIENCES.gateway,
     clientId: gatewayClient.client_id,
-    clientSecret: gatewayClient.client_secret,
+    key: KEYS.gateway,
     orders: { url: orders.url, audience: AUDIENCES.orders },
     log,
   })

@@ -281,3 +281,89 @@ t.test('clients add --exchange-from/--exchange-to: a client that exchanges user 
   t.equal(half.code, 1)
   t.match(half.stderr, /token_exchange\.audiences must list at least one resource URI/)
 })
+
+t.test('clients add --jwks-file / --federated-identity: clients without a secret', async (t) => {
+  const { generateKeyPairSync, randomBytes, sign } = await import('node:crypto')
+  const { writeFile } = await import('node:fs/promises')
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const jwksFile = path.join(path.dirname(keysDir), 'orders-key.json')
+  await writeFile(jwksFile, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'orders-1' }] }))
+  const added = await json([
+    'clients',
+    'add',
+    'keyed-svc',
+    '--grant',
+    'client_credentials',
+    '--scope',
+    'orders:read',
+    '--audience',
+    AUDIENCE,
+    '--jwks-file',
+    jwksFile,
+  ])
+  t.equal(added.client_secret, undefined, 'no secret generated for a client with a key')
+  t.equal(added.jwks.keys[0].kid, 'orders-1')
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const input = `${b64({ alg: 'ES256', kid: 'orders-1' })}.${b64({
+    iss: 'keyed-svc',
+    sub: 'keyed-svc',
+    aud: 'http://127.0.0.1',
+    iat: now,
+    exp: now + 60,
+    jti: randomBytes(8).toString('hex'),
+  })}`
+  const assertion = `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`
+  const { status, body } = await tokenRequest(tokenUrl, {
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  })
+  t.equal(status, 200, JSON.stringify(body))
+  const listed = (await json(['clients', 'list'])).find((c: { client_id: string }) => c.client_id === 'keyed-svc')
+  t.equal(listed.auth, 'private_key_jwt')
+
+  const federated = await cli([
+    'clients',
+    'add',
+    'k8s-svc',
+    '--grant',
+    'client_credentials',
+    '--audience',
+    AUDIENCE,
+    '--federated-identity',
+    'issuer=https://k8s.example,subject=system:serviceaccount:shop:orders',
+    '--json',
+  ])
+  t.equal(federated.code, 0, federated.stderr)
+  t.match(federated.stderr, /warning: https:\/\/k8s\.example is not in .*trusted_issuers/)
+  t.same(JSON.parse(federated.stdout).federated_identities, [
+    { issuer: 'https://k8s.example', subject: 'system:serviceaccount:shop:orders' },
+  ])
+  const bad = await cli([
+    'clients',
+    'add',
+    'x',
+    '--grant',
+    'client_credentials',
+    '--audience',
+    AUDIENCE,
+    '--federated-identity',
+    'k8s',
+  ])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /--federated-identity: must be issuer=<url>,subject=<subject>/)
+  const plain = await cli([
+    'clients',
+    'add',
+    'y',
+    '--grant',
+    'client_credentials',
+    '--audience',
+    AUDIENCE,
+    '--jwks-uri',
+    'http://keys.example/jwks',
+  ])
+  t.equal(plain.code, 1)
+  t.match(plain.stderr, /jwks_uri must use https/)
+})

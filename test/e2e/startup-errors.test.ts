@@ -104,6 +104,47 @@ t.test('the shipped example secrets start with a loud warning', async (t) => {
   )
 })
 
+t.test('a resource or a client asking for an algorithm outside SIGNING_ALGS stops startup naming it', async (t) => {
+  /** The line the server stopped with (the last: a warning may precede it). */
+  const lastLine = (out: string) => out.trimEnd().split('\n').at(-1)
+  const resource = path.join(dir, 'resource-alg.json')
+  await writeFile(
+    resource,
+    JSON.stringify({ resources: [{ audience: 'https://inventory.internal', access_token_signing_alg: 'ES256' }] }),
+  )
+  const res = await auth({ BOOTSTRAP_FILE: resource })
+  t.equal(res.code, 1)
+  t.equal(
+    lastLine(res.out),
+    `tollgate: BOOTSTRAP_FILE ${resource}: resource https://inventory.internal: access_token_signing_alg ES256 is not in SIGNING_ALGS (RS256)`,
+  )
+  const client = path.join(dir, 'client-alg.json')
+  await writeFile(
+    client,
+    JSON.stringify({
+      clients: [
+        {
+          client_id: 'web',
+          public: true,
+          grant_types: ['password'],
+          audiences: ['https://x'],
+          id_token_signed_response_alg: 'EdDSA',
+        },
+      ],
+    }),
+  )
+  const bad = await auth({ BOOTSTRAP_FILE: client, SIGNING_ALGS: 'RS256,ES256' })
+  t.equal(bad.code, 1)
+  t.equal(
+    lastLine(bad.out),
+    `tollgate: BOOTSTRAP_FILE ${client}: client web: id_token_signed_response_alg EdDSA is not in SIGNING_ALGS (RS256,ES256)`,
+  )
+  const env = await auth({ SIGNING_ALGS: 'RS256,HS256' })
+  t.equal(env.code, 1)
+  t.equal(env.out, 'tollgate: invalid configuration: SIGNING_ALGS: "HS256" is not one of RS256, ES256, EdDSA\n')
+  noStack(t, `${res.out}${bad.out}${env.out}`)
+})
+
 t.test(
   'issue 21: every service names a bad LOG_LEVEL in one line, the demo web app and tollgate dev included',
   async (t) => {

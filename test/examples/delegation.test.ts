@@ -1,8 +1,9 @@
 // The delegation example (examples/delegation): a user's checkout flows gateway → orders → inventory, each hop with
 // a token exchanged for the next service only, narrowed, and naming the actors; each service logs the chain.
 import { createTestIssuer } from '@tollgate/auth-server/testing'
+import { TokenClient, TokenEndpointError } from '@tollgate/shared'
 import t from 'tap'
-import { AUDIENCES, CLIENTS, startAll } from '../../examples/delegation/services.mjs'
+import { AUDIENCES, CLIENTS, KEYS, startAll } from '../../examples/delegation/services.mjs'
 
 const PASSWORD = 'alice-password-123'
 const issuer = await createTestIssuer({ clients: CLIENTS, users: [{ username: 'alice', password: PASSWORD }] })
@@ -11,7 +12,7 @@ const lines: string[] = []
 const services = await startAll(issuer.url, (line: string) => lines.push(line))
 t.teardown(() => services.close())
 
-const [web, gateway] = CLIENTS as [(typeof CLIENTS)[0], (typeof CLIENTS)[1]]
+const web = CLIENTS[0] as { client_id: string; client_secret: string }
 const basic = (c: { client_id: string; client_secret: string }) =>
   `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`
 async function signIn(scope = 'profile orders:write stock:read') {
@@ -58,17 +59,23 @@ t.test('each hop accepts only tokens addressed to it', async (t) => {
   })
   t.equal(orders.status, 401, 'nor orders')
   // The gateway's token for orders cannot be exchanged by the gateway for inventory: not one of its audiences.
-  const res = await fetch(issuer.tokenEndpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(gateway) },
-    body: new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: access_token,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience: AUDIENCES.inventory,
-    }),
+  const gateway = new TokenClient({
+    issuer: issuer.url,
+    clientId: 'gateway-svc',
+    privateKey: KEYS.gateway.privateKey,
+    keyId: KEYS.gateway.kid,
   })
-  t.equal((await res.json()).error, 'invalid_target', 'the gateway may not skip a hop')
+  const err = await gateway.exchange(access_token, { audience: AUDIENCES.inventory }).catch((e) => e)
+  t.ok(err instanceof TokenEndpointError)
+  t.equal(err.error, 'invalid_target', 'the gateway may not skip a hop')
+})
+
+t.test('no service holds a shared secret: they authenticate with their keys', async (t) => {
+  for (const id of ['gateway-svc', 'orders-svc']) {
+    const client = CLIENTS.find((c) => c.client_id === id) as Record<string, unknown>
+    t.notOk('client_secret' in client, id)
+    t.ok(client.jwks, id)
+  }
 })
 
 t.test(

@@ -1,15 +1,19 @@
 // buildApp: the auth server as a Fastify instance that is configured but not listening.
 import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
-import { tracingState } from '@tollgate/shared'
+import { DPOP_ALGORITHMS, tracingState } from '@tollgate/shared'
 import { clientErrorHandler, frameworkErrors, routeLatency, tracedRequests } from '@tollgate/shared/service'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { AuditLog } from './audit/log.js'
+import { assertionPolicy } from './clients/assertion.js'
+import { AssertionKeys } from './clients/assertion-keys.js'
 import { ClientCache } from './clients/cache.js'
 import { consoleClient } from './clients/console-client.js'
+import { FederatedClients } from './clients/federation.js'
 import { ClientOrigins } from './clients/origins.js'
 import { SecretHasher } from './clients/secrets.js'
+import type { TrustedIssuer } from './clients/trusted-issuers.js'
 
 import type { Config } from './config.js'
 import type { ServerContext } from './context.js'
@@ -24,6 +28,8 @@ import errorHandler from './plugins/error-handler.js'
 import { lazyCompilersFactory } from './plugins/lazy-compilers.js'
 import { openapi } from './plugins/openapi.js'
 import securityHeaders from './plugins/security-headers.js'
+import { FAPI2_ALGORITHMS, isFapi2 } from './profile/fapi2.js'
+import { accessTokenAlgorithms, type Resource } from './resources.js'
 import { Revoker } from './revocation/revoker.js'
 import { adminRoutes } from './routes/admin/index.js'
 import { authorizeRoutes } from './routes/authorize.js'
@@ -56,6 +62,10 @@ export interface AppOptions {
   readonly now?: () => number
   /** Security-event hooks (e.g. react to refresh-token reuse). */
   readonly hooks?: AuthHooks
+  /** The bootstrap file's resources: each audience's access-token algorithm (else ACCESS_TOKEN_SIGNING_ALG). */
+  readonly resources?: readonly Resource[]
+  /** The bootstrap file's trusted issuers: platforms whose tokens authenticate the clients mapped to them. */
+  readonly trustedIssuers?: readonly TrustedIssuer[]
   /** Fastify logger option; defaults to JSON logs at config.logLevel. */
   readonly logger?: FastifyInstance['log'] | boolean
   /** The console's built files (packages/console/dist); default: `console/` beside the server's own build. */
@@ -115,7 +125,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store,
     keystore,
     secrets: new SecretHasher(options.secretKey),
-    signer: new TokenSigner(keystore, { issuer: config.issuer, accessTokenTtl: config.accessTokenTtl, now }),
+    clientValidation: {
+      profile: config.profile,
+      signingAlgs: config.signingAlgs,
+      trustedIssuers: new Set((options.trustedIssuers ?? []).map((i) => i.issuer)),
+    },
+    assertions: {
+      // Key caches follow real time: a test's frozen clock must not stop them refetching.
+      keys: new AssertionKeys({ trustedIssuers: options.trustedIssuers ?? [] }),
+      federation: new FederatedClients(store, now),
+      store,
+      now,
+      policy: assertionPolicy(config),
+    },
+    signer: new TokenSigner(keystore, {
+      issuer: config.issuer,
+      accessTokenTtl: config.accessTokenTtl,
+      now,
+      accessTokenAlgorithm: accessTokenAlgorithms(options.resources ?? [], config.accessTokenSigningAlg),
+    }),
     accessTokens: new AccessTokens({ issuer: config.issuer, keystore, store, now }),
     revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now, log, audit }),
     audit,
@@ -125,6 +153,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       requireNonce: config.dpopNonceRequired,
       secretKey: options.secretKey,
       now,
+      // FAPI 2.0 §5.4: PS256, ES256, EdDSA only.
+      ...(isFapi2(config)
+        ? { algorithms: DPOP_ALGORITHMS.filter((a) => (FAPI2_ALGORITHMS as readonly string[]).includes(a)) }
+        : {}),
     }),
     seals: new Seals(options.secretKey, now),
     metrics,

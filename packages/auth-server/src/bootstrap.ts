@@ -2,16 +2,40 @@
 
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { TollgateError } from '@tollgate/shared'
+import { type SigningAlgorithm, TollgateError } from '@tollgate/shared'
 import { type ClientInput, clientRecord } from './clients/client.js'
 import { CONSOLE_CLIENT_ID, reservedId } from './clients/console-client.js'
 import { generateSecret, type SecretHasher } from './clients/secrets.js'
+import {
+  type TrustedIssuer,
+  type TrustedIssuerInput,
+  trustedIssuers as trustedIssuerList,
+} from './clients/trusted-issuers.js'
+import type { Profile } from './profile/fapi2.js'
+import { type Resource, type ResourceInput, resources as resourceList } from './resources.js'
 import { type Store, UsernameTakenError } from './store/types.js'
 import { type UserInput, userRecord } from './users/user.js'
 
 export interface BootstrapDocument {
   clients?: ClientInput[]
   users?: UserInput[]
+  /** What each audience asks of its tokens (the access-token signing algorithm). */
+  resources?: ResourceInput[]
+  /** Platforms whose tokens identify workloads (workload identity federation). */
+  trusted_issuers?: TrustedIssuerInput[]
+}
+
+/** Every top-level field of a bootstrap document: anything else is a typo that must not silently drop a setting. */
+const FIELDS = new Set(['clients', 'users', 'resources', 'trusted_issuers'])
+
+/** What a bootstrap document is checked against: the server's configuration. */
+export interface BootstrapOptions {
+  /** SIGNING_ALGS. Default RS256 only. */
+  readonly signingAlgs?: readonly SigningAlgorithm[]
+  /** ACCESS_TOKEN_SIGNING_ALG: the algorithm of a resource that names none. Default RS256. */
+  readonly accessTokenSigningAlg?: SigningAlgorithm
+  /** PROFILE: under `fapi2`, a client that cannot meet the FAPI 2.0 profile stops startup, named. */
+  readonly profile?: Profile
 }
 
 /** The bootstrap file cannot be used; names the file and the entry. */
@@ -21,15 +45,49 @@ export class BootstrapError extends TollgateError {
   }
 }
 
-/** Upserts every client and user of a bootstrap document. */
-export async function applyBootstrap(doc: BootstrapDocument, store: Store, hasher: SecretHasher, now: number) {
-  if (typeof doc !== 'object' || doc === null) throw new BootstrapError('must be a JSON object')
+/**
+ * Upserts every client and user of a bootstrap document and returns its resources, everything checked first (nothing
+ * is written when any entry is wrong).
+ */
+export async function applyBootstrap(
+  doc: BootstrapDocument,
+  store: Store,
+  hasher: SecretHasher,
+  now: number,
+  options: BootstrapOptions = {},
+): Promise<{ clients: number; users: number; resources: Resource[]; trustedIssuers: TrustedIssuer[] }> {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BootstrapError('must be a JSON object')
+  const unknown = Object.keys(doc).find((field) => !FIELDS.has(field))
+  if (unknown !== undefined) {
+    throw new BootstrapError(`unknown field "${unknown}" (expected clients, users, resources, trusted_issuers)`)
+  }
   const clients = doc.clients ?? []
   const users = doc.users ?? []
   if (!Array.isArray(clients) || !Array.isArray(users)) throw new BootstrapError('"clients" and "users" must be arrays')
   const reserved = clients.find((c) => c?.client_id === CONSOLE_CLIENT_ID)
   if (reserved) throw new BootstrapError(reservedId().message)
-  const records = clients.map((c) => clientRecord(c, hasher, now))
+  const signingAlgs = options.signingAlgs ?? ['RS256']
+  const resources = resourceList(doc.resources, signingAlgs, options.accessTokenSigningAlg ?? 'RS256')
+  const trustedIssuers = trustedIssuerList(doc.trusted_issuers)
+  const trusted = new Set(trustedIssuers.map((t) => t.issuer))
+  const records = clients.map((c) =>
+    clientRecord(c, hasher, now, {
+      signingAlgs,
+      trustedIssuers: trusted,
+      ...(options.profile ? { profile: options.profile } : {}),
+    }),
+  )
+  // One platform identity is one client: two clients listing it would leave a platform token ambiguous.
+  const owners = new Map<string, string>()
+  for (const record of records) {
+    for (const { issuer, subject } of record.federatedIdentities ?? []) {
+      const other = owners.get(`${issuer}\n${subject}`)
+      if (other !== undefined) {
+        throw new BootstrapError(`clients ${other} and ${record.clientId} both list ${subject} of ${issuer}`)
+      }
+      owners.set(`${issuer}\n${subject}`, record.clientId)
+    }
+  }
   for (const record of records) {
     const existing = await store.getClient(record.clientId)
     // A rewritten client is a new version: an administrator's stale ETag must not match it.
@@ -61,7 +119,7 @@ export async function applyBootstrap(doc: BootstrapDocument, store: Store, hashe
       await store.putUser({ ...record, sub: winner.sub, createdAt: winner.createdAt })
     }
   }
-  return { clients: records.length, users: users.length }
+  return { clients: records.length, users: users.length, resources, trustedIssuers }
 }
 
 /** Reads and parses BOOTSTRAP_FILE (not yet validated: {@link applyBootstrap} does that). */
@@ -95,11 +153,17 @@ export async function readJsonFile(file: string, error: (message: string) => Err
   }
 }
 
-/** Reads BOOTSTRAP_FILE and applies it; returns the counts and the document applied. */
-export async function loadBootstrapFile(file: string, store: Store, hasher: SecretHasher, now: number) {
+/** Reads BOOTSTRAP_FILE and applies it; returns the counts, the resources and the document applied. */
+export async function loadBootstrapFile(
+  file: string,
+  store: Store,
+  hasher: SecretHasher,
+  now: number,
+  options: BootstrapOptions = {},
+) {
   const doc = await readBootstrapFile(file)
   try {
-    return { ...(await applyBootstrap(doc, store, hasher, now)), doc }
+    return { ...(await applyBootstrap(doc, store, hasher, now, options)), doc }
   } catch (err) {
     if (err instanceof TollgateError) {
       throw new BootstrapError(`${file}: ${err.message}`)

@@ -1,5 +1,6 @@
 // The auth server's configuration: the only reader of process.env; validated and frozen.
 import path from 'node:path'
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@tollgate/shared'
 import {
   ConfigError,
   type MetricsAccess,
@@ -24,6 +25,10 @@ export interface Config {
   /** Replicas that must acknowledge a session write before its refresh token is handed out (Redis WAIT). */
   readonly redisWaitReplicas: number
   readonly keysDir: string
+  /** SIGNING_ALGS: the algorithms keys are kept for (RS256 always among them, first). */
+  readonly signingAlgs: readonly SigningAlgorithm[]
+  /** ACCESS_TOKEN_SIGNING_ALG: access tokens for an audience without its own algorithm (and revocation events). */
+  readonly accessTokenSigningAlg: SigningAlgorithm
   /** Seconds. */
   readonly accessTokenTtl: number
   readonly refreshIdleTtl: number
@@ -78,8 +83,10 @@ export interface Config {
   /** RFC 8628: how long a device code and its user code live (s), and the polling interval the device is told. */
   readonly deviceCodeTtl: number
   readonly devicePollInterval: number
-  /** REQUIRE_PAR: every client's authorization requests must be pushed first (RFC 9126). */
+  /** REQUIRE_PAR: every client's authorization requests must be pushed first (RFC 9126). PROFILE=fapi2 implies it. */
   readonly requirePar: boolean
+  /** PROFILE: `fapi2` applies the FAPI 2.0 Security Profile (profile/fapi2.ts); `none` (default) does not. */
+  readonly profile: 'none' | 'fapi2'
   /** Who may read /metrics: METRICS_TOKEN, METRICS_PORT / METRICS_HOST. */
   readonly metrics: MetricsAccess
   /** OpenTelemetry traces over OTLP/HTTP: on when OTEL_EXPORTER_OTLP_ENDPOINT (or …_TRACES_ENDPOINT) is set. */
@@ -88,7 +95,7 @@ export interface Config {
   readonly metricsClientLabels: boolean
   /** BANNER_FORMAT: the demo banner as text (default) or as one JSON line `{"tollgate_banner": …}` for a supervisor. */
   readonly bannerFormat: 'text' | 'json'
-  /** CONSOLE: the operators' web console at /console and its built-in client `tollgate-console` (on by default). */
+  /** CONSOLE: the operators' web console at /console and its built-in client `tollgate-console` (on unless fapi2). */
   readonly console: boolean
 }
 
@@ -158,6 +165,39 @@ function trustProxyOf(env: Env): boolean | number | string {
   return raw
 }
 
+/** SIGNING_ALGS: a comma-separated list of RS256, ES256, EdDSA; RS256 always among them (it is always published). */
+function signingAlgsOf(env: Env): SigningAlgorithm[] {
+  const raw = parse.text(env, 'SIGNING_ALGS') ?? 'RS256'
+  const algs = raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+  const unknown = algs.find((a) => !(SIGNING_ALGORITHMS as readonly string[]).includes(a))
+  if (unknown !== undefined) {
+    throw new ConfigError('SIGNING_ALGS', `"${unknown.slice(0, 32)}" is not one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  }
+  if (!algs.includes('RS256')) {
+    throw new ConfigError('SIGNING_ALGS', 'must include RS256 (always published: the default of ID tokens and OIDC)')
+  }
+  return [...new Set(['RS256', ...algs])] as SigningAlgorithm[]
+}
+
+/**
+ * CONSOLE: on by default, except under PROFILE=fapi2, which allows no public client (the console signs in as one);
+ * asking for both is a mistake named at startup.
+ */
+function consoleOf(env: Env): boolean {
+  const fapi2 = parse.text(env, 'PROFILE') === 'fapi2'
+  const value = parse.oneOf(env, 'CONSOLE', ['on', 'off'], fapi2 ? 'off' : 'on')
+  if (value === 'on' && fapi2) {
+    throw new ConfigError(
+      'CONSOLE',
+      'cannot be on with PROFILE=fapi2: the console signs in as a public client, which the profile forbids',
+    )
+  }
+  return value === 'on'
+}
+
 /** Whether the issuer is a plain-HTTP loopback address, where Secure cookies cannot work. */
 export function isLocalHttp(issuer: string): boolean {
   return /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/i.test(issuer)
@@ -191,6 +231,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const redisPrefix = env.REDIS_PREFIX ?? 'tg:'
   if (/[{}\s]/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must not contain braces or spaces')
   const bootstrapFile = env.BOOTSTRAP_FILE?.trim() || undefined
+  const signingAlgs = signingAlgsOf(env)
+  const accessTokenSigningAlg = parse.oneOf(env, 'ACCESS_TOKEN_SIGNING_ALG', SIGNING_ALGORITHMS, 'RS256')
+  if (!signingAlgs.includes(accessTokenSigningAlg)) {
+    throw new ConfigError(
+      'ACCESS_TOKEN_SIGNING_ALG',
+      `${accessTokenSigningAlg} is not in SIGNING_ALGS (${signingAlgs.join(',')})`,
+    )
+  }
 
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65_535),
@@ -203,6 +251,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisCommandTimeout: integer(env, 'REDIS_COMMAND_TIMEOUT', 1_500, 100, 60_000),
     redisWaitReplicas: integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 16),
     keysDir: path.resolve(cwd, env.KEYS_DIR?.trim() || '.data/keys'),
+    signingAlgs,
+    accessTokenSigningAlg,
     accessTokenTtl,
     refreshIdleTtl,
     refreshAbsoluteTtl,
@@ -235,9 +285,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     tracing: tracingConfigured(env),
     deviceCodeTtl: integer(env, 'DEVICE_CODE_TTL', 600, 60, 3_600),
     devicePollInterval: integer(env, 'DEVICE_POLL_INTERVAL', 5, 1, 60),
-    requirePar: boolean(env, 'REQUIRE_PAR', false),
+    requirePar: boolean(env, 'REQUIRE_PAR', false) || parse.text(env, 'PROFILE') === 'fapi2',
+    profile: parse.oneOf(env, 'PROFILE', ['none', 'fapi2'], 'none'),
     metricsClientLabels: boolean(env, 'METRICS_CLIENT_LABELS', false),
-    console: parse.oneOf(env, 'CONSOLE', ['on', 'off'], 'on') === 'on',
+    console: consoleOf(env),
   })
 }
 

@@ -1,7 +1,9 @@
 // What route and grant handlers share: configuration, store, keys, the token signer, metrics and hooks.
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuditLog } from './audit/log.js'
+import type { AssertionDeps } from './clients/assertion.js'
 import type { ClientCache } from './clients/cache.js'
+import type { ClientValidationOptions } from './clients/client.js'
 import type { ClientOrigins } from './clients/origins.js'
 import type { SecretHasher } from './clients/secrets.js'
 import type { Config } from './config.js'
@@ -28,6 +30,10 @@ export interface ServerContext {
 
   readonly keystore: Keystore
   readonly secrets: SecretHasher
+  /** Client assertions: the clients' and trusted issuers' keys, the federated-identity index, the policy. */
+  readonly assertions: Omit<AssertionDeps, 'clients'>
+  /** What client definitions (admin API, registration) are checked against: SIGNING_ALGS, the trusted issuers. */
+  readonly clientValidation: ClientValidationOptions
   readonly signer: TokenSigner
   /** Checks this server's own access tokens (and whether they were revoked). */
   readonly accessTokens: AccessTokens

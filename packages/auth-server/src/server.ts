@@ -6,10 +6,12 @@ import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { type BootstrapDocument, loadBootstrapFile, missingBootstrapRecords, seedDemo } from './bootstrap.js'
 import { SecretHasher } from './clients/secrets.js'
+import type { TrustedIssuer } from './clients/trusted-issuers.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { Keystore } from './keys/keystore.js'
 import { loadSecretKey } from './keys/secret-key.js'
 import { loggerOptions } from './logger.js'
+import type { Resource } from './resources.js'
 import { openStore } from './store/index.js'
 import { watchStore } from './store/watch.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
 
   const keystore = await Keystore.open({
     dir: config.keysDir,
+    algorithms: config.signingAlgs,
     log,
     publishDelayMs: config.keyPublishDelay * 1000,
     retireAfterMs: retireAfterMs(config),
@@ -101,10 +104,22 @@ async function main(): Promise<void> {
     log.warn('REDIS_URL is not set: using the in-memory store; sessions, users and clients are lost on restart')
   }
   let bootstrap: BootstrapDocument | undefined
+  let resources: readonly Resource[] = []
+  let trustedIssuers: readonly TrustedIssuer[] = []
   const applyBootstrapFile = async (file: string) => {
-    const { doc, ...counts } = await loadBootstrapFile(file, store, hasher, Date.now())
-    bootstrap = doc
-    log.info(counts, 'bootstrap file applied')
+    const applied = await loadBootstrapFile(file, store, hasher, Date.now(), config)
+    bootstrap = applied.doc
+    resources = applied.resources
+    trustedIssuers = applied.trustedIssuers
+    log.info(
+      {
+        clients: applied.clients,
+        users: applied.users,
+        resources: resources.length,
+        trusted_issuers: trustedIssuers.length,
+      },
+      'bootstrap file applied',
+    )
   }
   if (config.bootstrapFile) {
     await applyBootstrapFile(config.bootstrapFile).catch((err: Error) => fail(`BOOTSTRAP_FILE ${err.message}`))
@@ -123,7 +138,7 @@ async function main(): Promise<void> {
   await store.ensureMarker().catch((err: Error) => fail(err.message))
 
   const tracing = config.tracing ? await startTracing({ serviceName: 'tollgate-auth-server' }) : undefined
-  const app = await buildApp({ config, store, keystore, secretKey, logger: log })
+  const app = await buildApp({ config, store, keystore, secretKey, resources, trustedIssuers, logger: log })
   const watch =
     store.kind === 'memory'
       ? undefined
@@ -136,6 +151,7 @@ async function main(): Promise<void> {
                 heal: async () => {
                   await applyBootstrapFile(config.bootstrapFile as string)
                   app.ctx.clients.invalidate()
+                  app.ctx.assertions.federation.invalidate()
                 },
               }
             : {}),

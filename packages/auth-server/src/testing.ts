@@ -1,24 +1,37 @@
 // @tollgate/auth-server/testing: the real auth server, in-process, for other teams' integration tests.
-import { createPrivateKey, type KeyObject } from 'node:crypto'
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { algorithmOfKey, jwkThumbprint, publicJwkOf, type SigningAlgorithm } from '@tollgate/shared'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { applyBootstrap } from './bootstrap.js'
 import type { ClientInput } from './clients/client.js'
 import { generateSecret, SecretHasher } from './clients/secrets.js'
+import type { TrustedIssuerInput } from './clients/trusted-issuers.js'
 import { loadConfig } from './config.js'
-import { newRsaKey } from './keys/key-file.js'
+import { newPrivateKey, newRsaKey } from './keys/key-file.js'
 import { Keystore } from './keys/keystore.js'
+import type { ResourceInput } from './resources.js'
 import { MemoryStore } from './store/memory/memory-store.js'
 import { testControls } from './testing/controls.js'
+import { createTestPlatform, type TestPlatform, type TestPlatformOptions } from './testing/platform.js'
 import { ID_TOKEN_TTL } from './tokens/signer.js'
 import type { UserInput } from './users/user.js'
 
+export type { SigningAlgorithm } from '@tollgate/shared'
 export type { ClientInput } from './clients/client.js'
+export type { TrustedIssuerInput } from './clients/trusted-issuers.js'
+export type { ResourceInput } from './resources.js'
+export {
+  createTestPlatform,
+  type PlatformTokenOptions,
+  type TestPlatform,
+  type TestPlatformOptions,
+} from './testing/platform.js'
 export type { UserInput } from './users/user.js'
 
 export interface TestIssuerOptions {
@@ -46,7 +59,26 @@ export interface TestIssuerOptions {
   readonly host?: string
   /** The issuer URL, when clients reach the server by another name (a container's). Default `http://<host>:<port>`. */
   readonly issuer?: string
-  /** Signing keys to use, in order (the first signs; `rotateKeys()` takes the next), instead of generated ones. */
+  /**
+   * The algorithm access tokens are signed with, as production's `ACCESS_TOKEN_SIGNING_ALG` (with `SIGNING_ALGS`
+   * RS256 and this one). Default RS256.
+   */
+  readonly algorithm?: SigningAlgorithm
+  /** Every algorithm to keep keys for (`SIGNING_ALGS`); RS256 and `algorithm` are always among them. */
+  readonly signingAlgs?: readonly SigningAlgorithm[]
+  /** Audiences with their own access-token algorithm, as the bootstrap file's `resources`. */
+  readonly resources?: ResourceInput[]
+  /** Platforms whose tokens authenticate the clients that list them, as the bootstrap file's `trusted_issuers`. */
+  readonly trustedIssuers?: TrustedIssuerInput[]
+  /**
+   * Start a fake platform issuer ({@link createTestPlatform}), trust it, and register {@link TestIssuer.workload}, a
+   * client that is one of its service accounts. Default: no platform.
+   */
+  readonly platform?: boolean | TestPlatformOptions
+  /**
+   * Signing keys to use (RSA, P-256 or Ed25519 private keys), in order per algorithm (the first of each signs;
+   * `rotateKeys()` takes the next), instead of generated ones.
+   */
   readonly keys?: readonly KeyObject[]
   /**
    * Serve the test controls over HTTP under `/_test/` (mint a token, move the clock, rotate keys, end sessions,
@@ -95,13 +127,36 @@ export interface TestIssuer {
    * grants, the `scopes` option's scopes and the `audience` option's audience.
    */
   readonly client: { readonly clientId: string; readonly clientSecret: string; readonly audience: string }
+  /**
+   * A client without a secret, always registered with the default client's grants, scopes and audience: it
+   * authenticates with `private_key_jwt`, signing assertions with `privateKey` (ES256, published inline as `jwk`).
+   */
+  readonly keyClient: {
+    readonly clientId: string
+    readonly privateKey: KeyObject
+    readonly kid: string
+    readonly alg: 'ES256'
+    /** Its public JWK, as registered. */
+    readonly jwk: Readonly<Record<string, unknown>>
+    readonly audience: string
+  }
+  /** With the `platform` option: the fake platform, trusted by this issuer. */
+  readonly platform: TestPlatform | undefined
+  /**
+   * With the `platform` option: a client whose identity is the platform's service account `subject`
+   * (`system:serviceaccount:default:test-workload`); its platform tokens (audience: this issuer) authenticate it.
+   */
+  readonly workload: { readonly clientId: string; readonly subject: string; readonly audience: string } | undefined
   /** The Fastify instance, for `inject()`. */
   readonly app: FastifyInstance
   readonly clock: TestClock
   /** Signs an access token exactly as the token endpoint would, with these claims. */
   mintAccessToken(options?: MintOptions): Promise<string>
-  /** Adds a signing key that is published and signs at once; the previous key stays published. Returns its `kid`. */
-  rotateKeys(): Promise<string>
+  /**
+   * Adds a signing key of `alg` (default: of every algorithm) that is published and signs at once; the previous key
+   * stays published. Returns the new `kid` of `alg` (default: of the access-token algorithm).
+   */
+  rotateKeys(alg?: SigningAlgorithm): Promise<string>
   /** Ends every session (refresh-token family) of a user, by username; returns how many ended. */
   endSessions(username: string): Promise<number>
   /** Forgets every session, code and counter, registers the clients and users again, and follows real time. */
@@ -201,25 +256,73 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     clientSecret: generateSecret(),
     audience,
   }
+  const scopes = [...(options.scopes ?? ['openid', 'profile', 'email'])]
+  // A key client's key: P-256 costs well under a millisecond to generate.
+  const keyPair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const publicMembers = publicJwkOf(keyPair.publicKey)
+  const keyJwk = { ...publicMembers, kid: jwkThumbprint(publicMembers), alg: 'ES256', use: 'sig' }
+  const keyClient = {
+    clientId: 'test-key-client',
+    privateKey: keyPair.privateKey,
+    kid: keyJwk.kid,
+    alg: 'ES256' as const,
+    jwk: keyJwk,
+    audience,
+  }
+  const platform =
+    options.platform === undefined || options.platform === false
+      ? undefined
+      : await createTestPlatform(options.platform === true ? {} : options.platform)
+  const workload = platform && {
+    clientId: 'test-workload',
+    subject: 'system:serviceaccount:default:test-workload',
+    audience,
+  }
   const clients: ClientInput[] = [
     {
       client_id: defaultClient.clientId,
       client_secret: defaultClient.clientSecret,
       grant_types: ['client_credentials', 'password', 'refresh_token'],
-      scopes: [...(options.scopes ?? ['openid', 'profile', 'email'])],
+      scopes,
       audiences: [audience],
     },
+    {
+      client_id: keyClient.clientId,
+      jwks: { keys: [keyJwk] },
+      grant_types: ['client_credentials'],
+      scopes,
+      audiences: [audience],
+    },
+    ...(platform && workload
+      ? [
+          {
+            client_id: workload.clientId,
+            federated_identities: [{ issuer: platform.issuer, subject: workload.subject }],
+            grant_types: ['client_credentials'],
+            scopes,
+            audiences: [audience],
+          },
+        ]
+      : []),
     ...(options.clients ?? []),
+  ]
+  const trustedIssuers = [
+    ...(platform ? [{ issuer: platform.issuer, jwks_uri: platform.jwksUri }] : []),
+    ...(options.trustedIssuers ?? []),
   ]
 
   const host = options.host ?? '127.0.0.1'
   for (let attempt = 0; ; attempt++) {
     const port = options.port ?? (await freePort())
     const url = options.issuer ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`
+    const algorithm = options.algorithm ?? 'RS256'
+    const signingAlgs = [...new Set(['RS256', algorithm, ...(options.signingAlgs ?? [])])]
     const config = loadConfig({
       LOG_LEVEL: options.logLevel ?? 'warn',
       TOKEN_RATE_LIMIT: '0',
       KEY_PUBLISH_DELAY: '0',
+      SIGNING_ALGS: signingAlgs.join(','),
+      ACCESS_TOKEN_SIGNING_ALG: algorithm,
       ...options.env,
       ISSUER: url,
       PORT: String(port),
@@ -227,12 +330,18 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       ...(options.accessTokenTtl === undefined ? {} : { ACCESS_TOKEN_TTL: String(options.accessTokenTtl) }),
     })
     const store = new MemoryStore({ now: clock.now })
-    let keys = 0
+    // The given keys of each algorithm, in order; RSA keys come from the ahead-generated ones, the others are cheap.
+    const used = new Map<SigningAlgorithm, number>()
     const keystore = await Keystore.open({
       dir: undefined,
-      newPrivateKey: () => {
-        const given = options.keys?.[keys]
-        return given ? Promise.resolve(given) : keys++ === 0 ? firstKey() : rotationKey()
+      algorithms: config.signingAlgs,
+      newPrivateKey: (alg) => {
+        const index = used.get(alg) ?? 0
+        used.set(alg, index + 1)
+        const given = options.keys?.filter((key) => algorithmOfKey(key) === alg)[index]
+        if (given) return Promise.resolve(given)
+        if (alg !== 'RS256') return newPrivateKey(alg)
+        return index === 0 ? firstKey() : rotationKey()
       },
       now: clock.now,
       publishDelayMs: 0,
@@ -240,13 +349,27 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     })
     const secretKey = Buffer.from(generateSecret(), 'base64url')
     const hasher = new SecretHasher(secretKey)
-    const register = () => applyBootstrap({ clients, users: options.users ?? [] }, store, hasher, clock.now())
-    await register()
+    const register = () =>
+      applyBootstrap(
+        {
+          clients,
+          users: options.users ?? [],
+          ...(options.resources ? { resources: options.resources } : {}),
+          ...(trustedIssuers.length > 0 ? { trusted_issuers: trustedIssuers } : {}),
+        },
+        store,
+        hasher,
+        clock.now(),
+        config,
+      )
+    const { resources, trustedIssuers: trusted } = await register()
     const app = await buildApp({
       config,
       store,
       keystore,
       secretKey,
+      resources,
+      trustedIssuers: trusted,
       now: clock.now,
       ...(options.logLevel ? {} : { logger: false }),
     })
@@ -271,6 +394,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       tokenEndpoint: `${url}/oauth/token`,
       jwksUri: `${url}/.well-known/jwks.json`,
       client: defaultClient,
+      keyClient,
+      platform,
+      workload,
       app,
       clock,
       async mintAccessToken(mint = {}) {
@@ -289,8 +415,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         )
         return issued.token
       },
-      async rotateKeys() {
-        return (await keystore.rotate()).kid
+      async rotateKeys(alg) {
+        const rotated = alg === undefined ? await keystore.rotateAll() : [await keystore.rotate(alg)]
+        const wanted = alg ?? config.accessTokenSigningAlg
+        return (rotated.find((key) => key.alg === wanted) as { kid: string }).kid
       },
       async endSessions(username) {
         const user = await store.findUserByUsername(username)
@@ -300,6 +428,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       async reset() {
         store.reset()
         ctx.clients.invalidate()
+        ctx.assertions.federation.invalidate()
         clock.reset()
         await register()
       },
@@ -307,6 +436,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         await app.close()
         keystore.close()
         await store.close()
+        await platform?.close()
       },
     }
     return issuer

@@ -18,6 +18,17 @@ t.test('defaults follow the SPEC', async (t) => {
   t.ok(Object.isFrozen(c))
 })
 
+t.test('SIGNING_ALGS: RS256 by default and always; ACCESS_TOKEN_SIGNING_ALG one of them', async (t) => {
+  t.same(loadConfig({}).signingAlgs, ['RS256'])
+  t.equal(loadConfig({}).accessTokenSigningAlg, 'RS256')
+  const c = loadConfig({ SIGNING_ALGS: ' EdDSA, RS256,ES256,ES256', ACCESS_TOKEN_SIGNING_ALG: 'ES256' })
+  t.same(c.signingAlgs, ['RS256', 'EdDSA', 'ES256'], 'RS256 first, each once')
+  t.equal(c.accessTokenSigningAlg, 'ES256')
+  t.throws(() => loadConfig({ ACCESS_TOKEN_SIGNING_ALG: 'EdDSA' }), {
+    message: 'ACCESS_TOKEN_SIGNING_ALG: EdDSA is not in SIGNING_ALGS (RS256)',
+  })
+})
+
 t.test('COOKIE_SECURE defaults to true for a real issuer', async (t) => {
   t.equal(loadConfig({ ISSUER: 'https://auth.example.com' }).cookieSecure, true)
   t.equal(loadConfig({ ISSUER: 'https://auth.example.com', COOKIE_SECURE: 'false' }).cookieSecure, false)
@@ -39,6 +50,11 @@ t.test('each bad value names its variable', async (t) => {
     [{ COOKIE_SECURE: 'maybe' }, 'COOKIE_SECURE'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ CLIENT_SECRET_KEY: 'short' }, 'CLIENT_SECRET_KEY'],
+    [{ SIGNING_ALGS: 'RS256,HS256' }, 'SIGNING_ALGS'],
+    [{ SIGNING_ALGS: 'ES256' }, 'SIGNING_ALGS'],
+    [{ SIGNING_ALGS: 'RS256,none' }, 'SIGNING_ALGS'],
+    [{ ACCESS_TOKEN_SIGNING_ALG: 'ES256' }, 'ACCESS_TOKEN_SIGNING_ALG'],
+    [{ ACCESS_TOKEN_SIGNING_ALG: 'PS256', SIGNING_ALGS: 'RS256,ES256' }, 'ACCESS_TOKEN_SIGNING_ALG'],
   ]
   for (const [env, variable] of cases) {
     const err = (() => {

@@ -6,7 +6,7 @@ import { applyBootstrap, type BootstrapDocument } from '../src/bootstrap.js'
 import { SecretHasher } from '../src/clients/secrets.js'
 import { loadConfig } from '../src/config.js'
 import type { AuthHooks } from '../src/events.js'
-import { Keystore } from '../src/keys/keystore.js'
+import { Keystore, type KeystoreOptions } from '../src/keys/keystore.js'
 import { loggerOptions } from '../src/logger.js'
 import { MemoryStore } from '../src/store/memory/memory-store.js'
 import type { Store } from '../src/store/types.js'
@@ -78,6 +78,8 @@ export interface TestServerOptions {
   hooks?: AuthHooks
   /** Collects every log line (as parsed JSON) when given. */
   logs?: Record<string, unknown>[]
+  /** Keystore settings (the algorithms are SIGNING_ALGS from `env`). */
+  keystore?: Pick<KeystoreOptions, 'publishDelayMs' | 'retireAfterMs'>
 }
 
 export async function testServer(
@@ -88,9 +90,15 @@ export async function testServer(
   const now = () => clock.now
   const config = loadConfig({ ISSUER, ...env })
   const store = options.store ?? new MemoryStore({ now })
-  const keystore = await Keystore.open({ dir: undefined, now })
+  const keystore = await Keystore.open({ dir: undefined, now, algorithms: config.signingAlgs, ...options.keystore })
   const secretKey = randomBytes(32)
-  await applyBootstrap(options.doc ?? bootstrapDoc, store, new SecretHasher(secretKey), now())
+  const { resources, trustedIssuers } = await applyBootstrap(
+    options.doc ?? bootstrapDoc,
+    store,
+    new SecretHasher(secretKey),
+    now(),
+    config,
+  )
   const logs = options.logs
   const logger = logs
     ? pino(loggerOptions('info') as object, {
@@ -102,6 +110,8 @@ export async function testServer(
     store,
     keystore,
     secretKey,
+    resources,
+    trustedIssuers,
     now,
     logger,
     ...(options.hooks ? { hooks: options.hooks } : {}),

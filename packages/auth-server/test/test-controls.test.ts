@@ -68,3 +68,28 @@ t.test('reset forgets sessions but keeps the clients, their secrets and the user
   t.equal(refreshed.json().error, 'invalid_grant', 'the session is gone')
   t.equal((await login()).statusCode, 200, 'the client and the user are still there')
 })
+
+t.test('the key client and the platform: what GET /_test tells another language, and platform tokens', async (t) => {
+  const issuer = await createTestIssuer({ controls: true, platform: true })
+  t.teardown(() => issuer.close())
+  const info = (await issuer.app.inject({ url: '/_test' })).json()
+  t.match(info.key_client, { client_id: 'test-key-client', alg: 'ES256', kid: issuer.keyClient.kid })
+  t.equal(info.key_client.private_jwk.kty, 'EC', 'the private JWK to sign assertions with')
+  t.match(info.platform, { issuer: issuer.platform?.issuer })
+  t.match(info.workload_client, { client_id: 'test-workload', subject: 'system:serviceaccount:default:test-workload' })
+  const minted = await issuer.app.inject({ method: 'POST', url: '/_test/platform/tokens', payload: {} })
+  t.equal(minted.statusCode, 200)
+  const res = await issuer.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: minted.json().token,
+    }).toString(),
+  })
+  t.equal(res.statusCode, 200, res.body)
+  const none = await controlled.app.inject({ method: 'POST', url: '/_test/platform/tokens', payload: {} })
+  t.equal(none.statusCode, 404, 'an issuer without a platform says so')
+})

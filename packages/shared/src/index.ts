@@ -60,8 +60,45 @@ export {
   UseDpopNonceError,
 } from './errors.js'
 export { type AuthHook, type TollgatePluginOptions, tollgate } from './fastify-plugin.js'
+export type { AssertionKeyInput } from './lib/client-assertion.js'
+export { type AuthorizationServerMetadata, discover, endpoint, type MetadataGet } from './lib/discovery.js'
 export { validHost } from './lib/host.js'
-export type { KeySet, KeySetFetchEvent, KeySetStats } from './lib/key-set.js'
+// The one asymmetric-signature module (RS256, PS256, ES256, ES384, EdDSA/Ed25519) and the JWKS cache, for the auth
+// server's signing and client assertions: every JWS anyone in Tollgate checks goes through these.
+export {
+  algorithmOfJwk,
+  algorithmOfKey,
+  type DecodedJws,
+  decodeJws,
+  hasPrivateMembers,
+  importPublicJwk,
+  isJwsAlgorithm,
+  isSigningAlgorithm,
+  JWS_ALGORITHMS,
+  type JwsAlgorithm,
+  JwsFormatError,
+  jwkFits,
+  keyFits,
+  MIN_RSA_BITS,
+  publicJwkOf,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  signInPool,
+  signSync,
+  verifySignature,
+  verifySignatureInPool,
+} from './lib/jws.js'
+export {
+  createKeySet,
+  entryFits,
+  type ImportedKeys,
+  importJwks,
+  type KeySet,
+  type KeySetEntry,
+  type KeySetFetchEvent,
+  type KeySetOptions,
+  type KeySetStats,
+} from './lib/key-set.js'
 export type { RevocationStatus } from './revocation/follower.js'
 export { type ExchangeOptions, TokenClient, type TokenClientOptions, type TokenSet } from './token-client.js'
 export { SpanKind, traceHeaders, tracingState, withSpan } from './tracing.js'

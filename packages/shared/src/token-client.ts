@@ -3,8 +3,10 @@
 import type { webcrypto } from 'node:crypto'
 import { DpopSigner, type DpopSigningAlgorithm } from './dpop/signer.js'
 import { TokenEndpointError, TokenRequestError } from './errors.js'
+import { type AssertionKeyInput, ClientAssertions } from './lib/client-assertion.js'
 import { discover, endpoint } from './lib/discovery.js'
 import { Retryable, retryAfter, withRetries } from './lib/retry.js'
+import { SpanKind, traceHeaders, tracingState, withSpan } from './tracing.js'
 
 /** What the token endpoint answered (RFC 6749 §5.1). */
 export interface TokenSet {
@@ -47,10 +49,28 @@ export interface TokenClientOptions {
   /** The token endpoint, when known (skips discovery). One of `issuer` or `tokenEndpoint` is required. */
   readonly tokenEndpoint?: string | URL
   readonly clientId: string
-  /** Omit for a public client. */
+  /** Omit for a public client, and for a client that authenticates with a key or its platform's token. */
   readonly clientSecret?: string
   /** How the secret is sent. Default `client_secret_basic` (or `none` without a secret). */
   readonly authMethod?: 'client_secret_basic' | 'client_secret_post' | 'none'
+  /**
+   * `private_key_jwt` (RFC 7523, OIDC Core §9): this client's private key — RSA, P-256 or Ed25519, as a KeyObject, a
+   * WebCrypto key (non-extractable is fine) or a private JWK — signs a fresh, short-lived assertion for every token
+   * request; the server holds only the public half. Instead of a secret.
+   */
+  readonly privateKey?: AssertionKeyInput
+  /** The `kid` its public key was registered with (default: the JWK's own `kid`, if any). */
+  readonly keyId?: string
+  /** The assertions' algorithm: RS256 or PS256 for an RSA key; by default the key's (RS256, ES256, EdDSA). */
+  readonly signingAlgorithm?: 'RS256' | 'PS256' | 'ES256' | 'EdDSA'
+  /**
+   * Workload identity: a file holding a token the platform issued for this workload (a Kubernetes projected
+   * service-account token, a SPIFFE JWT-SVID, a CI job's OIDC token), sent as the client assertion. It is read afresh
+   * whenever it changes (the platform renews it in place). Instead of a secret.
+   */
+  readonly clientAssertionFile?: string
+  /** What that token is: `jwt-bearer` (default) or `jwt-spiffe` (a JWT-SVID). */
+  readonly clientAssertionType?: 'jwt-bearer' | 'jwt-spiffe'
   /** Requested scope: a space-separated string or a list. Default: whatever the server grants. */
   readonly scope?: string | readonly string[]
   /** RFC 8707 resource indicator: the API the token is for. */
@@ -102,12 +122,28 @@ export class TokenClient {
   /** Exchanged tokens by (audience, scope, subject token), with when each stops being handed out. */
   readonly #exchanged = new Map<string, { readonly token: TokenSet; readonly renewAt: number }>()
   readonly #exchanging = new Map<string, Promise<TokenSet>>()
+  readonly #assertions: ClientAssertions | undefined
 
   constructor(options: TokenClientOptions) {
     if (!options.issuer && !options.tokenEndpoint) throw new TypeError('TokenClient needs `issuer` or `tokenEndpoint`')
     if (!options.clientId) throw new TypeError('TokenClient needs `clientId`')
     if (options.authMethod && options.authMethod !== 'none' && !options.clientSecret) {
       throw new TypeError(`authMethod ${options.authMethod} needs a clientSecret`)
+    }
+    const credentials = [options.clientSecret, options.privateKey, options.clientAssertionFile]
+    if (credentials.filter((c) => c !== undefined).length > 1) {
+      throw new TypeError('TokenClient takes one of clientSecret, privateKey or clientAssertionFile')
+    }
+    if (options.privateKey !== undefined || options.clientAssertionFile !== undefined) {
+      this.#assertions = new ClientAssertions({
+        clientId: options.clientId,
+        ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+        ...(options.keyId === undefined ? {} : { keyId: options.keyId }),
+        ...(options.signingAlgorithm === undefined ? {} : { alg: options.signingAlgorithm }),
+        ...(options.clientAssertionFile === undefined ? {} : { file: options.clientAssertionFile }),
+        ...(options.clientAssertionType === undefined ? {} : { fileType: options.clientAssertionType }),
+        now: options.now ?? Date.now,
+      })
     }
     this.#options = options
     this.#fetch = options.fetch ?? globalThis.fetch
@@ -241,7 +277,19 @@ export class TokenClient {
    * One token request: client authentication, a DPoP proof (retried once with the nonce a `use_dpop_nonce` answer
    * names), retries on network errors and 5xx. Resolves with the success body.
    */
-  async #post(form: URLSearchParams): Promise<Record<string, unknown>> {
+  #post(form: URLSearchParams): Promise<Record<string, unknown>> {
+    // A client span around the whole request (retries included), when the process traces; the token endpoint
+    // continues it through `traceparent`.
+    if (!tracingState.enabled) return this.#postOnce(form)
+    return withSpan(
+      'tollgate.token_request',
+      { 'oauth.grant_type': form.get('grant_type') ?? '', 'oauth.client_id': this.#options.clientId },
+      () => this.#postOnce(form),
+      SpanKind.CLIENT,
+    )
+  }
+
+  async #postOnce(form: URLSearchParams): Promise<Record<string, unknown>> {
     const endpoint = await this.#endpoint()
     const o = this.#options
     const headers: Record<string, string> = {
@@ -249,7 +297,10 @@ export class TokenClient {
       accept: 'application/json',
     }
     const method = o.authMethod ?? (o.clientSecret ? 'client_secret_basic' : 'none')
-    if (method === 'client_secret_basic') {
+    if (this.#assertions) {
+      // A fresh assertion for each attempt below: a private_key_jwt assertion is accepted once.
+      form.set('client_id', o.clientId)
+    } else if (method === 'client_secret_basic') {
       // RFC 6749 §2.3.1: both parts form-urlencoded before base64.
       const encode = (s: string) => encodeURIComponent(s).replace(/%20/g, '+')
       const pair = `${encode(o.clientId)}:${encode(o.clientSecret as string)}`
@@ -258,14 +309,21 @@ export class TokenClient {
       form.set('client_id', o.clientId)
       if (method === 'client_secret_post') form.set('client_secret', o.clientSecret as string)
     }
+    const assertions = this.#assertions
+    const audience = this.#options.issuer ? String(this.#options.issuer) : endpoint
     return this.#withRetries(async () => {
       for (let attempt = 0; ; attempt++) {
+        if (assertions) {
+          const { assertion, type } = await assertions.next(audience)
+          form.set('client_assertion_type', type)
+          form.set('client_assertion', assertion)
+        }
         if (this.#dpop) headers.dpop = await this.#dpop.proof('POST', endpoint)
         let res: Response
         try {
           res = await this.#fetch(endpoint, {
             method: 'POST',
-            headers,
+            headers: traceHeaders(headers),
             body: form.toString(),
             signal: AbortSignal.timeout(o.timeoutMs ?? 5_000),
           })
@@ -322,6 +380,9 @@ export class TokenClient {
       const dpop = token.tokenType.toLowerCase() === 'dpop' ? this.#dpop : undefined
       headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token.accessToken}`)
       if (dpop) headers.set('dpop', await dpop.proof(method, url, token.accessToken))
+      // The called service continues this process's trace (W3C traceparent), when it traces.
+      if (tracingState.enabled)
+        for (const [k, v] of Object.entries(traceHeaders<Record<string, string>>({}))) headers.set(k, v)
       const res = await this.#fetch(url, { ...init, method, headers })
       if (res.status !== 401) return res
       const challenge = res.headers.get('www-authenticate') ?? ''

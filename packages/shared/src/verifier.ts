@@ -9,6 +9,7 @@ import { InvalidDpopProofError, InvalidTokenError, TollgateTokenError } from './
 import { discover, endpoint } from './lib/discovery.js'
 import { createKeySet, type KeySet, type KeySetFetchEvent } from './lib/key-set.js'
 import { followerFor, type RevocationFollower, type RevocationStatus } from './revocation/follower.js'
+import { tracingState, withSpan } from './tracing.js'
 
 export interface VerifierOptions {
   /** Expected `iss`, exactly as the auth server's `ISSUER`. */
@@ -251,7 +252,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // A cache hit skips the signature, never the revocation check.
     const hit = lookup(token)
     if (hit) return stands(hit) ? hit : refuse(hit)
-    const { claims, kid } = await check(token)
+    // A span for a full verification (a cache hit costs nothing worth one), when the process traces.
+    const { claims, kid } = tracingState.enabled
+      ? await withSpan('tollgate.verify', { 'tollgate.token': 'access' }, () => check(token))
+      : await check(token)
     if (!stands(claims)) refuse(claims)
     if (maxEntries > 0) {
       if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as number)
@@ -290,12 +294,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const token = header.slice(5).trim()
     if (!checkProof) throw new InvalidTokenError('ERR_TOKEN_MALFORMED', 'the DPoP scheme is not accepted here')
     if (token === '' || token.includes(' ')) throw new InvalidDpopProofError('the Authorization header is malformed')
-    const proof = await checkProof({
-      proof: request.dpop,
-      method: request.method,
-      url: request.url,
-      accessToken: token,
-    })
+    const proofRequest = { proof: request.dpop, method: request.method, url: request.url, accessToken: token }
+    const proof = tracingState.enabled
+      ? await withSpan('tollgate.dpop_proof', {}, () => checkProof(proofRequest))
+      : await checkProof(proofRequest)
     const claims = await verifyAny(token)
     if (claims.cnf === undefined) throw new InvalidTokenError('ERR_TOKEN_CLAIM', 'the token is not DPoP-bound')
     if (claims.cnf.jkt !== proof.jkt) throw new InvalidDpopProofError('the DPoP proof is by another key than the token')

@@ -55,21 +55,66 @@ t.test('issuer exact, audience contained', async (t) => {
   t.equal(await codeOf(check(await signRaw(key, header, at({ aud: 5 })))), 'ERR_TOKEN_CLAIM')
 })
 
-t.test('a key source may hand out KeyObjects or WebCrypto keys; a non-RSA key is refused', async (t) => {
-  const token = await signRaw(key, header, at())
-  const objects = accessTokenCheck({
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    keys: { getKey: async () => KeyObject.from(key.publicKey) },
-    now: () => NOW * 1000,
-  })
-  t.equal(await codeOf(objects(token)), 'ok')
-  const { generateKeyPairSync } = await import('node:crypto')
-  const ec = accessTokenCheck({
-    issuer: ISSUER,
-    audience: AUDIENCE,
-    keys: { getKey: async () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey },
-    now: () => NOW * 1000,
-  })
-  t.equal(await codeOf(ec(token)), 'ERR_TOKEN_ALG')
+t.test(
+  'a key source may hand out KeyObjects or WebCrypto keys; an RS256 token under an EC key is refused',
+  async (t) => {
+    const token = await signRaw(key, header, at())
+    const objects = accessTokenCheck({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: { getKey: async () => KeyObject.from(key.publicKey) },
+      now: () => NOW * 1000,
+    })
+    t.equal(await codeOf(objects(token)), 'ok')
+    const { generateKeyPairSync } = await import('node:crypto')
+    const ec = accessTokenCheck({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: { getKey: async () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey },
+      now: () => NOW * 1000,
+    })
+    t.equal(await codeOf(ec(token)), 'ERR_TOKEN_ALG')
+  },
+)
+
+t.test('ES256 and EdDSA tokens verify under keys of their algorithm, and only there', async (t) => {
+  const { generateKeyPairSync, sign } = await import('node:crypto')
+  const raw = (alg: string, privateKey: KeyObject, h: Record<string, unknown> = {}) => {
+    const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+    const input = `${enc({ alg, typ: 'at+jwt', kid: 'k1', ...h })}.${enc(at())}`
+    const signature =
+      alg === 'EdDSA' || alg === 'Ed25519'
+        ? sign(null, Buffer.from(input), privateKey)
+        : alg === 'ES256'
+          ? sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' })
+          : sign('sha256', Buffer.from(input), privateKey)
+    return `${input}.${signature.toString('base64url')}`
+  }
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const ed = generateKeyPairSync('ed25519')
+  const under = (publicKey: KeyObject) =>
+    accessTokenCheck({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: { getKey: async () => publicKey },
+      now: () => NOW * 1000,
+    })
+  t.equal(await codeOf(under(ec.publicKey)(raw('ES256', ec.privateKey))), 'ok', 'ES256')
+  t.equal(await codeOf(under(ed.publicKey)(raw('EdDSA', ed.privateKey))), 'ok', 'EdDSA')
+  t.equal(await codeOf(under(ed.publicKey)(raw('Ed25519', ed.privateKey))), 'ERR_TOKEN_ALG', 'EdDSA keys sign EdDSA')
+  t.equal(await codeOf(under(ec.publicKey)(raw('EdDSA', ed.privateKey))), 'ERR_TOKEN_ALG', 'EdDSA header, EC key')
+  t.equal(await codeOf(under(ed.publicKey)(raw('ES256', ec.privateKey))), 'ERR_TOKEN_ALG', 'ES256 header, Ed25519 key')
+  const rsaKey = KeyObject.from(key.publicKey)
+  t.equal(await codeOf(under(rsaKey)(raw('ES256', ec.privateKey))), 'ERR_TOKEN_ALG', 'ES256 header, RSA key')
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' })
+  t.equal(await codeOf(under(p384.publicKey)(raw('ES256', ec.privateKey))), 'ERR_TOKEN_ALG', 'ES256 header, P-384 key')
+  for (const alg of ['none', 'HS256', 'PS256', 'ES384', 'RS512']) {
+    t.equal(await codeOf(under(ec.publicKey)(raw('ES256', ec.privateKey, { alg }))), 'ERR_TOKEN_ALG', alg)
+  }
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  t.equal(
+    await codeOf(under(ec.publicKey)(raw('ES256', other.privateKey))),
+    'ERR_TOKEN_SIGNATURE',
+    'another P-256 key under the kid',
+  )
 })

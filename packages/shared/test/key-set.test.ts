@@ -121,12 +121,19 @@ t.test('a key removed from the JWKS stops verifying after a refresh', async (t) 
   t.equal(err.code, 'ERR_TOKEN_UNKNOWN_KEY')
 })
 
-t.test('JWKS entries that are not RS256 signing keys are ignored', async (t) => {
+t.test('JWKS entries that are not RS256, ES256 or EdDSA signing keys are ignored', async (t) => {
+  const { generateKeyPairSync } = await import('node:crypto')
+  const jwk = (key: import('node:crypto').KeyObject, kid: string) => ({ ...key.export({ format: 'jwk' }), kid })
+  const ec = jwk(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey, 'ec')
+  const ed = { ...jwk(generateKeyPairSync('ed25519').publicKey, 'ed'), alg: 'EdDSA' }
+  const p384 = jwk(generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey, 'p384')
   const enc = { ...key2.jwk, use: 'enc' }
   const ps = { ...key1.jwk, kid: 'ps', alg: 'PS256' }
-  const { verifier } = setup([key1.jwk, enc, ps, { kty: 'EC', kid: 'ec' }, 'junk' as never])
+  const ecAsRsa = { ...ec, kid: 'ec-rs', alg: 'RS256' }
+  const { verifier } = setup([key1.jwk, ec, ed, p384, enc, ps, ecAsRsa, { kty: 'EC', kid: 'x' }, 'junk' as never])
   await verifier.keys.refresh()
-  t.equal(verifier.keys.stats.keys, 1)
+  t.equal(verifier.keys.stats.keys, 3)
+  for (const kid of ['k1', 'ec', 'ed']) t.ok(verifier.keys.hasKid(kid), kid)
 })
 
 t.test('discovery: jwks_uri comes from the issuer metadata, whose issuer must match', async (t) => {

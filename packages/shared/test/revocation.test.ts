@@ -120,6 +120,51 @@ t.test('a forged, unsigned or foreign event changes nothing', async (t) => {
   t.equal(await refusal(token), undefined, 'the token still works')
 })
 
+t.test('SETs signed ES256 or EdDSA count; an alg other than that of the key its kid names does not', async (t) => {
+  const { generateKeyPairSync, createHmac } = await import('node:crypto')
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const ed = generateKeyPairSync('ed25519')
+  const jwkOf = (k: import('node:crypto').KeyObject, kid: string) => ({ ...k.export({ format: 'jwk' }), kid })
+  jwks.state.keys = [key.jwk, jwkOf(ec.publicKey, 'ec1'), jwkOf(ed.publicKey, 'ed1')]
+  await verifier.keys.refresh()
+  const set = (sid: string, alg: string, kid: string, signer: import('node:crypto').KeyObject) =>
+    new SignJWT({
+      sub_id: { format: 'complex', session: { format: 'opaque', id: sid } },
+      events: { [EVENT_TYPES.session]: { event_timestamp: nowSec(), deny_until: nowSec() + 600 } },
+    })
+      .setProtectedHeader({ alg, typ: 'secevent+jwt', kid })
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .sign(signer)
+  const tokens = Object.fromEntries(
+    await Promise.all(
+      ['es', 'ed', 'swapped', 'hmac'].map(async (sid) => [
+        sid,
+        await mint(key, claims({ sid: `sid-${sid}`, jti: sid })),
+      ]),
+    ),
+  ) as Record<string, string>
+  const rejected = revocation.status.rejected
+  // An ES256 signature presented under the Ed25519 key's kid, and an HMAC keyed with the RSA public key.
+  feed.publish(await set('sid-swapped', 'ES256', 'ed1', ec.privateKey))
+  const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
+  const input = `${enc({ alg: 'HS256', typ: 'secevent+jwt', kid: key.kid })}.${enc({
+    iss: ISSUER,
+    iat: nowSec(),
+    sub_id: { format: 'complex', session: { format: 'opaque', id: 'sid-hmac' } },
+    events: { [EVENT_TYPES.session]: { deny_until: nowSec() + 600 } },
+  })}`
+  feed.publish(`${input}.${createHmac('sha256', JSON.stringify(key.jwk)).update(input).digest('base64url')}`)
+  feed.publish(await set('sid-es', 'ES256', 'ec1', ec.privateKey))
+  feed.publish(await set('sid-ed', 'EdDSA', 'ed1', ed.privateKey))
+  t.ok(await eventually(async () => (await refusal(tokens.ed as string)) === 'ERR_TOKEN_REVOKED'), 'EdDSA SET applied')
+  t.equal(await refusal(tokens.es as string), 'ERR_TOKEN_REVOKED', 'ES256 SET applied')
+  t.equal(revocation.status.rejected, rejected + 2, 'the swapped and the HMAC SETs were rejected')
+  t.equal(await refusal(tokens.swapped as string), undefined)
+  t.equal(await refusal(tokens.hmac as string), undefined)
+  jwks.state.keys = [key.jwk]
+})
+
 t.test('after a dropped connection the follower resumes from its cursor and misses nothing', async (t) => {
   const token = await mint(key, claims({ sid: 'sid-later', jti: 'd' }))
   const cursor = revocation.status.cursor

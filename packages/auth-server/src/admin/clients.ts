@@ -95,12 +95,15 @@ function recordOf(
   const input = { ...body }
   for (const field of READ_ONLY) delete input[field]
   const isPublic = input.public === true
+  // A client that authenticates with keys or its platform identity needs no secret (issue 24).
+  const keyed = input.jwks !== undefined || input.jwks_uri !== undefined || input.federated_identities !== undefined
   // A confidential client keeps its secret unless a new one is given; a new confidential client gets one.
-  const secret = isPublic || typeof input.client_secret === 'string' || keep.secretHash ? undefined : generateSecret()
+  const secret =
+    isPublic || keyed || typeof input.client_secret === 'string' || keep.secretHash ? undefined : generateSecret()
   if (secret !== undefined) input.client_secret = secret
-  const keepSecret = !isPublic && input.client_secret === undefined && keep.secretHash !== undefined
+  const keepSecret = !isPublic && !keyed && input.client_secret === undefined && keep.secretHash !== undefined
   if (keepSecret) input.client_secret = 'x'.repeat(64) // validated as present; the kept hash replaces it
-  const record = clientRecord(input as unknown as ClientInput, deps.secrets, createdAt)
+  const record = clientRecord(input as unknown as ClientInput, deps.secrets, createdAt, deps.clientValidation ?? {})
   return {
     record: {
       ...record,

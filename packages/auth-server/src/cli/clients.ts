@@ -1,10 +1,13 @@
 // `tollgate clients …`: OAuth clients (services and apps).
+import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { createClient, deleteClient, replaceClient } from '../admin/clients.js'
+import { readBootstrapFile } from '../bootstrap.js'
 import type { ClientInput } from '../clients/client.js'
 import { generateSecret } from '../clients/secrets.js'
 import { TOKEN_EXCHANGE } from '../store/types.js'
 import { adminDeps, attempt, type Context, collect, iso, operator, readStdin, withStore } from './common.js'
+import { CliError } from './output.js'
 
 export function clientsCommands(program: Command, context: Context): void {
   const clients = program.command('clients').description('OAuth clients (services and apps)')
@@ -12,7 +15,7 @@ export function clientsCommands(program: Command, context: Context): void {
   clients
     .command('add <client_id>')
     .description(
-      'register a client; a confidential client’s secret is read from stdin with --secret-stdin, else generated and printed once',
+      'register a client; a confidential client’s secret is read from stdin with --secret-stdin, else generated and printed once (none for a client with keys or a platform identity)',
     )
     .requiredOption('--grant <grant_type>', 'an allowed grant type (repeatable)', collect)
     .requiredOption(
@@ -34,15 +37,42 @@ export function clientsCommands(program: Command, context: Context): void {
       collect,
     )
     .option('--exchange-to <uri>', 'token exchange: an audience it may exchange them for (repeatable)', collect)
+    .option(
+      '--id-token-alg <alg>',
+      'id_token_signed_response_alg: the algorithm of its ID tokens (one of SIGNING_ALGS)',
+    )
+    .option('--jwks-uri <url>', 'private_key_jwt: where it publishes its public keys (https)')
+    .option('--jwks-file <file>', 'private_key_jwt: a JWK Set file of its public keys')
+    .option(
+      '--federated-identity <issuer=…,subject=…>',
+      'a platform identity that is this client: a trusted issuer and the subject of its tokens (repeatable)',
+      collect,
+    )
+    .option(
+      '--auth-method <method>',
+      'token_endpoint_auth_method: client_secret_basic, client_secret_post or private_key_jwt (default: any it has)',
+    )
     .option('--public', 'a public client (no secret: browser or native app)')
+    .option('--require-par', 'its authorization requests must be pushed first (RFC 9126)')
+    .option('--dpop-bound', 'every token request must carry a DPoP proof (dpop_bound_access_tokens)')
     .option('--name <name>', 'display name')
     .option('--secret-stdin', 'read the client secret from stdin')
     .option('--replace', 'replace an existing client of that id (keeps nothing of it)')
     .action(async (clientId: string, options) => {
       const { config, out } = context()
       const isPublic = Boolean(options.public)
-      const generated = !isPublic && !options.secretStdin
-      const secret = isPublic ? undefined : generated ? generateSecret() : await readStdin()
+      const jwks = options.jwksFile ? await readJwksFile(options.jwksFile) : undefined
+      const identities = (options.federatedIdentity as string[] | undefined)?.map(identityOf)
+      // A client with keys or a platform identity needs no secret; it gets one only when asked (--secret-stdin).
+      const keyed = jwks !== undefined || options.jwksUri !== undefined || identities !== undefined
+      const generated = !isPublic && !options.secretStdin && !keyed
+      const secret = isPublic
+        ? undefined
+        : generated
+          ? generateSecret()
+          : options.secretStdin
+            ? await readStdin()
+            : undefined
       const exchanges = options.exchangeFrom !== undefined || options.exchangeTo !== undefined
       const grantTypes: string[] = options.grant
       if (exchanges && !grantTypes.includes(TOKEN_EXCHANGE)) grantTypes.push(TOKEN_EXCHANGE)
@@ -55,10 +85,23 @@ export function clientsCommands(program: Command, context: Context): void {
         ...(options.origin ? { allowed_origins: options.origin } : {}),
         ...(options.postLogoutRedirectUri ? { post_logout_redirect_uris: options.postLogoutRedirectUri } : {}),
         ...(options.name ? { name: options.name } : {}),
-        ...(isPublic ? { public: true } : { client_secret: secret as string }),
+        ...(options.idTokenAlg ? { id_token_signed_response_alg: options.idTokenAlg } : {}),
+        ...(isPublic ? { public: true } : secret === undefined ? {} : { client_secret: secret }),
+        ...(jwks ? { jwks } : {}),
+        ...(options.jwksUri ? { jwks_uri: options.jwksUri } : {}),
+        ...(identities ? { federated_identities: identities } : {}),
+        ...(options.authMethod ? { token_endpoint_auth_method: options.authMethod } : {}),
+        ...(options.requirePar ? { require_pushed_authorization_requests: true } : {}),
+        ...(options.dpopBound ? { dpop_bound_access_tokens: true } : {}),
         ...(exchanges
           ? { token_exchange: { subject_audiences: options.exchangeFrom ?? [], audiences: options.exchangeTo ?? [] } }
           : {}),
+      }
+      // Platform tokens count only from the bootstrap file's trusted issuers: say so now rather than at the first 401.
+      for (const issuer of await untrustedIssuers(config.bootstrapFile, identities ?? [])) {
+        process.stderr.write(
+          `tollgate: warning: ${issuer} is not in ${config.bootstrapFile ? "BOOTSTRAP_FILE's" : 'the bootstrap file’s (BOOTSTRAP_FILE is unset)'} trusted_issuers: its tokens are refused until it is\n`,
+        )
       }
       await withStore(config, async (store) => {
         const deps = await adminDeps(config, store, true)
@@ -85,8 +128,16 @@ export function clientsCommands(program: Command, context: Context): void {
                 }
               : {}),
             ...(generated ? { client_secret: secret } : {}),
+            ...(record.jwks ? { jwks: record.jwks } : {}),
+            ...(record.jwksUri ? { jwks_uri: record.jwksUri } : {}),
+            ...(record.federatedIdentities ? { federated_identities: record.federatedIdentities } : {}),
+            ...(record.tokenEndpointAuthMethod ? { token_endpoint_auth_method: record.tokenEndpointAuthMethod } : {}),
           },
           `added ${isPublic ? 'public' : 'confidential'} client ${clientId}` +
+            (record.jwks || record.jwksUri ? ' (private_key_jwt)' : '') +
+            (record.federatedIdentities
+              ? ` (platform identities: ${record.federatedIdentities.map((f) => f.subject).join(', ')})`
+              : '') +
             (generated ? `\nclient secret (shown once): ${secret}` : ''),
         )
       })
@@ -112,9 +163,19 @@ export function clientsCommands(program: Command, context: Context): void {
             ...(c.tokenExchange
               ? { exchange_from: c.tokenExchange.subjectAudiences, exchange_to: c.tokenExchange.audiences }
               : {}),
+            auth: [
+              c.public ? 'none' : '',
+              c.secretHash ? 'secret' : '',
+              c.jwks || c.jwksUri ? 'private_key_jwt' : '',
+              c.federatedIdentities ? 'platform' : '',
+            ]
+              .filter(Boolean)
+              .join(','),
+            ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+            ...(c.federatedIdentities ? { federated_identities: c.federatedIdentities } : {}),
             created: iso(c.createdAt),
           }))
-        out.table(rows, ['client_id', 'type', 'grant_types', 'scopes', 'audiences', 'created'])
+        out.table(rows, ['client_id', 'type', 'auth', 'grant_types', 'scopes', 'audiences', 'created'])
       })
     })
 
@@ -131,4 +192,42 @@ export function clientsCommands(program: Command, context: Context): void {
         out.result({ client_id: clientId, removed: true }, `removed client ${clientId}`)
       })
     })
+}
+
+/** `--jwks-file`: a JWK Set (or one JWK) of public keys; the key checks are clientRecord's. */
+async function readJwksFile(file: string): Promise<{ keys: Record<string, unknown>[] }> {
+  let doc: unknown
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'))
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CliError(`--jwks-file ${file}: ${code ? `cannot be read (${code})` : 'not valid JSON'}`)
+  }
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && !('keys' in doc) && 'kty' in doc) {
+    return { keys: [doc as Record<string, unknown>] }
+  }
+  return doc as { keys: Record<string, unknown>[] }
+}
+
+/** `--federated-identity issuer=…,subject=…` (the subject may itself hold commas: it takes the rest). */
+function identityOf(value: string): { issuer: string; subject: string } {
+  const match = /^issuer=([^,]+),subject=(.+)$/.exec(value) ?? /^subject=(.+?),issuer=([^,]+)$/.exec(value)
+  if (!match) throw new CliError('--federated-identity: must be issuer=<url>,subject=<subject>')
+  return value.startsWith('issuer=')
+    ? { issuer: match[1] as string, subject: match[2] as string }
+    : { issuer: match[2] as string, subject: match[1] as string }
+}
+
+/** The issuers of `identities` that the bootstrap file does not trust (all of them without one). */
+async function untrustedIssuers(
+  bootstrapFile: string | undefined,
+  identities: readonly { issuer: string }[],
+): Promise<string[]> {
+  if (identities.length === 0) return []
+  let trusted = new Set<string>()
+  if (bootstrapFile) {
+    const doc = await readBootstrapFile(bootstrapFile).catch(() => undefined)
+    trusted = new Set((doc?.trusted_issuers ?? []).map((t) => t.issuer))
+  }
+  return [...new Set(identities.map((i) => i.issuer))].filter((issuer) => !trusted.has(issuer))
 }

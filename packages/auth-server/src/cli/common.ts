@@ -48,6 +48,8 @@ export async function adminDeps(config: Config, store: Store, hashing = false): 
     revoker: new Revoker({ store, accessTokenTtl: config.accessTokenTtl, now: Date.now, audit }),
     secrets: new SecretHasher(key),
     now: Date.now,
+    // Trusted issuers are the bootstrap file's (the CLI warns about others instead of refusing them).
+    clientValidation: { signingAlgs: config.signingAlgs, profile: config.profile },
   }
 }
 

@@ -1,5 +1,6 @@
 // Validates client definitions (bootstrap file, CLI) into ClientRecords.
-import { TollgateError } from '@tollgate/shared'
+import { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm, TollgateError } from '@tollgate/shared'
+import { fapi2Problem, type Profile } from '../profile/fapi2.js'
 import { isScopeToken } from '../scope.js'
 import {
   type ClientRecord,
@@ -8,6 +9,7 @@ import {
   TOKEN_EXCHANGE,
   type TokenExchangePolicy,
 } from '../store/types.js'
+import { authMethodField, federatedIdentitiesField, jwksField, jwksUriField } from './credentials.js'
 import type { SecretHasher } from './secrets.js'
 
 /** A client definition as written in the bootstrap file or given to the CLI. */
@@ -27,8 +29,27 @@ export interface ClientInput {
   token_exchange?: { subject_audiences: string[]; audiences: string[] }
   /** OIDC RP-Initiated Logout: exact URIs `/oauth/logout` may redirect to. */
   post_logout_redirect_uris?: string[]
+  /** OIDC Dynamic Client Registration §2 / RFC 7591: the `alg` of this client's ID tokens (default RS256). */
+  id_token_signed_response_alg?: string
+  /** RFC 7591: how it must authenticate; default any way it has credentials for. */
+  token_endpoint_auth_method?: string
+  /** RFC 7591: its public keys, for `private_key_jwt` (or `jwks_uri`). */
+  jwks?: { keys: Record<string, unknown>[] }
+  jwks_uri?: string
+  /** Workload identity federation: the platform identities (issuer + subject) that are this client. */
+  federated_identities?: { issuer: string; subject: string }[]
   /** RFC 9126 §6: authorization requests only through the pushed authorization request endpoint. */
   require_pushed_authorization_requests?: boolean
+}
+
+/** What a client definition is checked against besides itself. */
+export interface ClientValidationOptions {
+  /** SIGNING_ALGS: the algorithms `id_token_signed_response_alg` may name. Default: every algorithm Tollgate signs. */
+  readonly signingAlgs?: readonly SigningAlgorithm[]
+  /** The bootstrap file's `trusted_issuers`: a federated identity must name one. Default: not checked (the CLI). */
+  readonly trustedIssuers?: ReadonlySet<string>
+  /** PROFILE: under `fapi2` a client that cannot meet the FAPI 2.0 Security Profile is refused, with the reason. */
+  readonly profile?: Profile
 }
 
 /** Every field a client definition may have: anything else is a typo that must not silently drop a setting. */
@@ -45,6 +66,11 @@ const FIELDS = new Set([
   'dpop_bound_access_tokens',
   'token_exchange',
   'post_logout_redirect_uris',
+  'id_token_signed_response_alg',
+  'token_endpoint_auth_method',
+  'jwks',
+  'jwks_uri',
+  'federated_identities',
   'require_pushed_authorization_requests',
 ])
 const EXCHANGE_FIELDS = new Set(['subject_audiences', 'audiences'])
@@ -134,7 +160,12 @@ function exchangePolicy(
  * @example
  * const record = clientRecord({ client_id: 'orders-svc', client_secret, grant_types: ['client_credentials'] }, hasher, Date.now())
  */
-export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt: number): ClientRecord {
+export function clientRecord(
+  input: ClientInput,
+  hasher: SecretHasher,
+  createdAt: number,
+  options: ClientValidationOptions = {},
+): ClientRecord {
   if (typeof input !== 'object' || input === null) throw new ClientValidationError('client must be an object')
   const id = input.client_id
   if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
@@ -161,13 +192,7 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
   if (isPublic && input.client_secret !== undefined) throw where('a public client has no client_secret')
   if (isPublic && grantTypes.includes(TOKEN_EXCHANGE)) throw where('a public client cannot exchange tokens')
   const tokenExchange = exchangePolicy(input.token_exchange, grantTypes, where)
-  if (!isPublic) {
-    if (typeof input.client_secret !== 'string')
-      throw where('a confidential client needs a client_secret (or "public": true)')
-    if (input.client_secret.length < MIN_SECRET_LENGTH) {
-      throw where(`client_secret must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 32)`)
-    }
-  }
+  const credentials = credentialsOf(input, isPublic, where, options.trustedIssuers)
   const scopes = stringArray(input.scopes, 'scopes')
   for (const s of scopes) if (!isScopeToken(s)) throw where(`"${s}" is not a valid scope`)
   const audiences = stringArray(input.audiences, 'audiences').map((a) => absoluteUri(a, 'audiences'))
@@ -187,8 +212,9 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     throw where((err as Error).message, 'post_logout_redirect_uris')
   }
   if (input.name !== undefined && typeof input.name !== 'string') throw where('name must be a string')
+  const idTokenAlg = idTokenAlgorithm(input.id_token_signed_response_alg, options.signingAlgs, where)
 
-  return {
+  const record: ClientRecord = {
     clientId: id,
     public: isPublic,
     grantTypes: grantTypes as GrantType[],
@@ -197,11 +223,79 @@ export function clientRecord(input: ClientInput, hasher: SecretHasher, createdAt
     redirectUris,
     allowedOrigins,
     createdAt,
-    ...(isPublic ? {} : { secretHash: hasher.hash(input.client_secret as string) }),
+    ...(typeof input.client_secret === 'string' ? { secretHash: hasher.hash(input.client_secret) } : {}),
+    ...credentials,
     ...(input.name === undefined ? {} : { name: input.name }),
     ...(dpopBound ? { dpopBoundAccessTokens: true } : {}),
     ...(tokenExchange ? { tokenExchange } : {}),
     ...(postLogout.length > 0 ? { postLogoutRedirectUris: postLogout } : {}),
+    ...(idTokenAlg ? { idTokenSignedResponseAlg: idTokenAlg } : {}),
     ...(requirePar ? { requirePushedAuthorizationRequests: true } : {}),
+  }
+  if (options.profile === 'fapi2') {
+    const problem = fapi2Problem(record)
+    if (problem !== undefined) throw where(problem)
+  }
+  return record
+}
+
+/** `id_token_signed_response_alg`: an algorithm the server keeps keys for (RS256, the default, always is). */
+function idTokenAlgorithm(
+  value: unknown,
+  signingAlgs: readonly SigningAlgorithm[] = SIGNING_ALGORITHMS,
+  where: (msg: string) => ClientValidationError,
+): SigningAlgorithm | undefined {
+  if (value === undefined) return undefined
+  if (!isSigningAlgorithm(value)) {
+    throw where(`id_token_signed_response_alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`)
+  }
+  if (!signingAlgs.includes(value)) {
+    throw where(`id_token_signed_response_alg ${value} is not in SIGNING_ALGS (${signingAlgs.join(',')})`)
+  }
+  return value
+}
+
+/**
+ * What a client authenticates with besides (or instead of) a secret: a confidential client needs at least one of a
+ * `client_secret`, keys (`jwks` or `jwks_uri`, not both) or `federated_identities`; a public client none of them; a
+ * `token_endpoint_auth_method` must name a way the client has credentials for.
+ */
+function credentialsOf(
+  input: ClientInput,
+  isPublic: boolean,
+  where: (msg: string) => ClientValidationError,
+  trustedIssuers: ReadonlySet<string> | undefined,
+): Pick<ClientRecord, 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri' | 'federatedIdentities'> {
+  const method = authMethodField(input.token_endpoint_auth_method, where)
+  const jwks = jwksField(input.jwks, where)
+  const jwksUri = jwksUriField(input.jwks_uri, where)
+  const identities = federatedIdentitiesField(input.federated_identities, where, trustedIssuers)
+  const secret = input.client_secret
+  if (isPublic) {
+    if (jwks || jwksUri || identities) throw where('a public client has no keys or federated identities')
+    if (method !== undefined && method !== 'none') throw where('a public client authenticates with "none"')
+    return method ? { tokenEndpointAuthMethod: method } : {}
+  }
+  if (jwks && jwksUri) throw where('jwks and jwks_uri: register one of them, not both (RFC 7591 §2)')
+  if (secret === undefined && !jwks && !jwksUri && !identities) {
+    throw where(
+      'a confidential client needs a client_secret, jwks, jwks_uri or federated_identities (or "public": true)',
+    )
+  }
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH)) {
+    throw where(`client_secret must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 32)`)
+  }
+  if (method === 'none') throw where('token_endpoint_auth_method "none" is for public clients')
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && secret === undefined) {
+    throw where(`token_endpoint_auth_method ${method} needs a client_secret`)
+  }
+  if (method === 'private_key_jwt' && !jwks && !jwksUri && !identities) {
+    throw where('token_endpoint_auth_method private_key_jwt needs jwks, jwks_uri or federated_identities')
+  }
+  return {
+    ...(method ? { tokenEndpointAuthMethod: method } : {}),
+    ...(jwks ? { jwks } : {}),
+    ...(jwksUri ? { jwksUri } : {}),
+    ...(identities ? { federatedIdentities: identities } : {}),
   }
 }

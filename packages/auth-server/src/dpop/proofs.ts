@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto'
 import {
   DPOP_ALGORITHMS,
+  type DpopAlgorithm,
   type DpopNonces,
   dpopNonces,
   dpopProofCheck,
@@ -23,6 +24,8 @@ export interface DpopProofsOptions {
   /** The server's secret (the client-secret key): every instance derives the same nonces from it. */
   readonly secretKey: Buffer
   readonly now: () => number
+  /** The proof algorithms accepted. Default: every one of DPOP_ALGORITHMS (PROFILE=fapi2 narrows them). */
+  readonly algorithms?: readonly DpopAlgorithm[]
 }
 
 /** Proof errors as the token endpoint answers them: 400, and the nonce to use next. */
@@ -38,13 +41,14 @@ export function dpopError(err: InvalidDpopProofError | UseDpopNonceError): OAuth
  * const proof = await ctx.dpop.check(request, '/oauth/token') // undefined without a DPoP header
  */
 export class DpopProofs {
-  readonly algorithms = DPOP_ALGORITHMS
+  readonly algorithms: readonly DpopAlgorithm[]
   readonly nonces: DpopNonces | undefined
   readonly #check: ReturnType<typeof dpopProofCheck>
   readonly #baseUrl: string
 
   constructor(options: DpopProofsOptions) {
     this.#baseUrl = options.baseUrl
+    this.algorithms = options.algorithms ?? DPOP_ALGORITHMS
     this.nonces = options.requireNonce
       ? dpopNonces({
           key: createHmac('sha256', options.secretKey).update('tollgate dpop nonces v1').digest(),
@@ -52,6 +56,7 @@ export class DpopProofs {
         })
       : undefined
     this.#check = dpopProofCheck({
+      algorithms: this.algorithms,
       replay: { claim: (id, ttlMs) => options.store.claimProofId(id, ttlMs) },
       now: options.now,
       ...(this.nonces ? { nonces: this.nonces } : {}),

@@ -1,4 +1,5 @@
-// The staged key lifecycle, computed from the times in the key files: pending, active, verifying, retired.
+// The staged key lifecycle, computed from the times in the key files: pending, active, verifying, retired. Each
+// algorithm's keys are a lifecycle of their own: callers pass the keys of one algorithm.
 import type { KeyInfo, KeyState, SigningKey } from './key-file.js'
 
 /** Order of activation: the later key in this order supersedes the earlier. */
@@ -40,6 +41,7 @@ export function describeKeys(
           : 'verifying'
     return {
       kid: k.kid,
+      alg: k.alg,
       state,
       createdAt: k.createdAt,
       activatesAt: k.activatesAt,

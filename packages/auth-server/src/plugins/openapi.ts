@@ -24,6 +24,18 @@ export function openapi(app: FastifyInstance, options: { issuer: string; version
               'client_secret_post (RFC 6749 §2.3.1): client_id and client_secret as fields of the form body ' +
               '(OpenAPI cannot name a body field as a credential; never send them in the query string)',
           },
+          privateKeyJwt: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'client_assertion',
+            description:
+              'private_key_jwt (RFC 7523 §2.2, OIDC Core §9): client_assertion_type ' +
+              'urn:ietf:params:oauth:client-assertion-type:jwt-bearer and client_assertion, a JWT signed by one of the ' +
+              "client's registered keys (iss = sub = client_id, aud the issuer, exp within 5 min, a jti used once); or " +
+              "a platform token (a Kubernetes service-account token, a CI job's OIDC token; a SPIFFE JWT-SVID with " +
+              'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe) of a trusted issuer, for a client that lists that ' +
+              'identity. Fields of the form body (OpenAPI cannot name a body field as a credential)',
+          },
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'an access token (RFC 6750)' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' },
           dpop: {

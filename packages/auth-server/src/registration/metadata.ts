@@ -13,14 +13,13 @@ import {
 } from '../errors.js'
 import { type ClientRecord, TOKEN_EXCHANGE } from '../store/types.js'
 
-/**
- * `token_endpoint_auth_method` values and what they make of a client. `private_key_jwt` joins this table with
- * key-based client authentication.
- */
+/** `token_endpoint_auth_method` values and what they make of a client (RFC 7591 §2, OIDC Core §9). */
 const AUTH_METHODS: Readonly<Record<string, { readonly public: boolean }>> = {
   none: { public: true },
   client_secret_basic: { public: false },
   client_secret_post: { public: false },
+  // The client's `jwks` or `jwks_uri` sign its assertions (issue 24); no secret is issued.
+  private_key_jwt: { public: false },
 }
 
 /** RFC 7591 names with a Tollgate name: the RFC's is the one to send here. */
@@ -133,6 +132,8 @@ export function definitionOf(metadata: unknown, policy: RegistrationPolicy): Rec
     throw new InvalidClientMetadata(`token_endpoint_auth_method must be one of ${Object.keys(AUTH_METHODS).join(', ')}`)
   }
   if (auth.public) out.public = true
+  // Named explicitly: that one way only (RFC 7591's default, client_secret_basic, leaves both secret methods open).
+  else if (m.token_endpoint_auth_method !== undefined) out.token_endpoint_auth_method = method
   if (m.client_name !== undefined) out.name = m.client_name
 
   const scopes = words(m.scope, 'scope')
@@ -192,17 +193,28 @@ export function metadataOf(
   extra: { readonly registrationAccessToken?: string; readonly authMethod?: unknown } = {},
 ): Record<string, unknown> {
   const c = written.record
-  const { client_id: _, scopes, name, public: isPublic, ...rest } = clientDefinition(c)
+  const {
+    client_id: _,
+    scopes,
+    name,
+    public: isPublic,
+    token_endpoint_auth_method: stored,
+    ...rest
+  } = clientDefinition(c)
   const method = isPublic
     ? 'none'
-    : typeof extra.authMethod === 'string' && extra.authMethod in AUTH_METHODS && extra.authMethod !== 'none'
-      ? extra.authMethod
-      : 'client_secret_basic'
+    : typeof stored === 'string'
+      ? stored
+      : typeof extra.authMethod === 'string' && extra.authMethod in AUTH_METHODS && extra.authMethod !== 'none'
+        ? extra.authMethod
+        : c.secretHash
+          ? 'client_secret_basic'
+          : 'private_key_jwt'
   return {
     client_id: c.clientId,
     client_id_issued_at: Math.floor(c.createdAt / 1000),
     ...(written.secret === undefined ? {} : { client_secret: written.secret }),
-    ...(isPublic ? {} : { client_secret_expires_at: 0 }),
+    ...(written.secret !== undefined || c.secretHash ? { client_secret_expires_at: 0 } : {}),
     ...(extra.registrationAccessToken ? { registration_access_token: extra.registrationAccessToken } : {}),
     registration_client_uri: registrationClientUri,
     token_endpoint_auth_method: method,

@@ -1,5 +1,6 @@
 // The revocation feed an auth-server instance serves: the store's log, kept in memory while anyone follows it, each
 // entry signed once as a SET and fanned out to every follower.
+import type { SigningAlgorithm } from '@tollgate/shared'
 import type { Keystore } from '../keys/keystore.js'
 import type { RevocationEntry, Store } from '../store/types.js'
 import { signSecurityEvent } from '../tokens/signer.js'
@@ -29,6 +30,8 @@ interface Held extends RevocationEntry {
 export interface RevocationFeedOptions {
   readonly store: Pick<Store, 'readRevocations' | 'followRevocations'>
   readonly keystore: Pick<Keystore, 'signingKey'>
+  /** The algorithm SETs are signed with (ACCESS_TOKEN_SIGNING_ALG). Default RS256. */
+  readonly alg?: SigningAlgorithm
   readonly issuer: string
   readonly now: () => number
 }
@@ -106,7 +109,11 @@ export class RevocationFeed {
   #signed(entries: readonly Held[]): Promise<FeedEvent[]> {
     return Promise.all(
       entries.map(async (entry) => {
-        entry.set ??= signSecurityEvent(this.#options.keystore as Keystore, setClaims(this.#options.issuer, entry))
+        entry.set ??= signSecurityEvent(
+          this.#options.keystore,
+          setClaims(this.#options.issuer, entry),
+          this.#options.alg,
+        )
         return { id: entry.id, set: await entry.set }
       }),
     )

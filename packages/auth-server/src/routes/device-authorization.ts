@@ -7,7 +7,7 @@ import { startDeviceAuthorization } from '../device/authorize.js'
 import { UnauthorizedClient } from '../errors.js'
 import type { FormBody } from '../params.js'
 import { DEVICE_CODE } from '../store/types.js'
-import { errorResponses } from './schemas.js'
+import { clientSecurity, errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 4096 } as const
 
@@ -15,13 +15,15 @@ const schema = {
   summary: 'Device authorization (RFC 8628 §3.1)',
   description: 'Client authentication as at the token endpoint (public clients send client_id).',
   tags: ['oauth'],
-  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
+  security: [...clientSecurity, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: {
     type: 'object',
     properties: {
       client_id: str,
       client_secret: str,
+      client_assertion: str,
+      client_assertion_type: str,
       scope: str,
       resource: { type: 'array', items: str, maxItems: 16 },
     },

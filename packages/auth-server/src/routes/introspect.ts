@@ -5,12 +5,12 @@ import type { ServerContext } from '../context.js'
 import { InvalidClient } from '../errors.js'
 import { type FormBody, required } from '../params.js'
 import { hashRefreshToken, parseRefreshToken } from '../tokens/refresh-token.js'
-import { errorResponses, tokenRequestBody } from './schemas.js'
+import { clientSecurity, errorResponses, tokenRequestBody } from './schemas.js'
 
 const schema = {
   summary: 'Token introspection (RFC 7662)',
   tags: ['oauth'],
-  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }],
+  security: [...clientSecurity],
   consumes: ['application/x-www-form-urlencoded'],
   body: tokenRequestBody,
   response: {

@@ -1,4 +1,4 @@
-// GET /.well-known/jwks.json: the public halves of every published signing key.
+// GET /.well-known/jwks.json: the public halves of every published signing key, of every algorithm of SIGNING_ALGS.
 import type { FastifyPluginAsync } from 'fastify'
 import type { ServerContext } from '../context.js'
 
@@ -27,9 +27,12 @@ export const jwksRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
                     kty: { type: 'string' },
                     kid: { type: 'string' },
                     use: { type: 'string' },
-                    alg: { type: 'string' },
-                    n: { type: 'string' },
-                    e: { type: 'string' },
+                    alg: { type: 'string', enum: ['RS256', 'ES256', 'EdDSA'] },
+                    n: { type: 'string', description: 'RSA' },
+                    e: { type: 'string', description: 'RSA' },
+                    crv: { type: 'string', enum: ['P-256', 'Ed25519'], description: 'EC and OKP' },
+                    x: { type: 'string', description: 'EC and OKP' },
+                    y: { type: 'string', description: 'EC' },
                   },
                 },
               },

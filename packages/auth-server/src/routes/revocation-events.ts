@@ -52,6 +52,7 @@ export const revocationEventsRoute: FastifyPluginAsync<{ ctx: ServerContext }> =
   const feed = new RevocationFeed({
     store: ctx.store,
     keystore: ctx.keystore,
+    alg: ctx.config.accessTokenSigningAlg,
     issuer: ctx.config.issuer,
     now: ctx.now,
   })

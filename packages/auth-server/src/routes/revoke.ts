@@ -6,12 +6,12 @@ import type { ServerContext } from '../context.js'
 import { UnauthorizedClient } from '../errors.js'
 import { type FormBody, required } from '../params.js'
 import { hashRefreshToken, parseRefreshToken } from '../tokens/refresh-token.js'
-import { errorResponses, tokenRequestBody } from './schemas.js'
+import { clientSecurity, errorResponses, tokenRequestBody } from './schemas.js'
 
 const schema = {
   summary: 'Token revocation (RFC 7009)',
   tags: ['oauth'],
-  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
+  security: [...clientSecurity, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: tokenRequestBody,
   response: { 200: { type: 'null', description: 'revoked, or the token was unknown' }, ...errorResponses },

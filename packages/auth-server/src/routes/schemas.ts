@@ -21,6 +21,19 @@ const tokenParam = { type: 'string', maxLength: 8192 } as const
 /** The form body of the endpoints that take a token (RFC 7009 revocation, RFC 7662 introspection). */
 export const tokenRequestBody = {
   type: 'object',
-  properties: { token: tokenParam, token_type_hint: tokenParam, client_id: tokenParam, client_secret: tokenParam },
+  properties: {
+    token: tokenParam,
+    token_type_hint: tokenParam,
+    client_id: tokenParam,
+    client_secret: tokenParam,
+    client_assertion: tokenParam,
+    client_assertion_type: tokenParam,
+  },
   maxProperties: 16,
 } as const
+
+/**
+ * How a client may authenticate (OpenAPI security requirements): a secret (Basic or form), a client assertion
+ * (`private_key_jwt` or a platform token), or — where public clients may call — nothing.
+ */
+export const clientSecurity = [{ clientSecretBasic: [] }, { clientSecretPost: [] }, { privateKeyJwt: [] }] as const

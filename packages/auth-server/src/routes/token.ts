@@ -9,7 +9,8 @@ import type { ServerContext } from '../context.js'
 import { OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js'
 import { grants } from '../grants/index.js'
 import { type FormBody, required } from '../params.js'
-import { errorResponses } from './schemas.js'
+import { isFapi2 } from '../profile/fapi2.js'
+import { clientSecurity, errorResponses } from './schemas.js'
 
 const str = { type: 'string', maxLength: 4096 } as const
 /** Parameters that may repeat (RFC 8707 `resource`); every other one is a single string. */
@@ -21,6 +22,12 @@ function bodySchema() {
     grant_type: { type: 'string', maxLength: 128, description: `one of ${[...grants.keys()].join(', ')}` },
     client_id: str,
     client_secret: str,
+    client_assertion: {
+      type: 'string',
+      maxLength: 4096,
+      description: 'a JWT (RFC 7523): private_key_jwt or a platform token',
+    },
+    client_assertion_type: str,
   }
   for (const grant of grants.values()) {
     for (const name of grant.parameters) {
@@ -33,7 +40,7 @@ function bodySchema() {
 const schema = {
   summary: 'Token endpoint (RFC 6749 §3.2)',
   tags: ['oauth'],
-  security: [{ clientSecretBasic: [] }, { clientSecretPost: [] }, {}],
+  security: [...clientSecurity, {}],
   consumes: ['application/x-www-form-urlencoded'],
   body: bodySchema(),
   response: {
@@ -70,7 +77,8 @@ export const tokenRoute: FastifyPluginAsync<{ ctx: ServerContext }> = async (app
     }
     // A proof binds the tokens to its key; a client registered with dpop_bound_access_tokens gets none without one.
     const proof = await ctx.dpop.check(request, '/oauth/token')
-    if (!proof && client.dpopBoundAccessTokens) {
+    // FAPI 2.0 §5.3.2.1: every access token sender-constrained — here, DPoP-bound.
+    if (!proof && (client.dpopBoundAccessTokens || isFapi2(ctx.config))) {
       throw new OAuthError('invalid_dpop_proof', 400, 'this client must send a DPoP proof')
     }
     const response = await withSpan(

@@ -82,6 +82,7 @@ export async function issueUserTokens(ctx: ServerContext, given: UserTokenReques
       scope: req.scope,
       authTime: req.authTime,
       sid,
+      ...(req.client.idTokenSignedResponseAlg ? { alg: req.client.idTokenSignedResponseAlg } : {}),
       ...(req.nonce === undefined ? {} : { nonce: req.nonce }),
     })
   }

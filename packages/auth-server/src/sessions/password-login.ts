@@ -1,5 +1,7 @@
 // A sign-in with username and password that ends in tokens: the password grant and POST /session/login.
 import type { ServerContext } from '../context.js'
+import { UnauthorizedClient } from '../errors.js'
+import { isFapi2 } from '../profile/fapi2.js'
 import { grantScopes, parseScopeParam, pickAudience } from '../scope.js'
 import type { ClientRecord } from '../store/types.js'
 import { passwordLogin } from '../users/login.js'
@@ -33,6 +35,10 @@ export interface PasswordSignIn {
  * const tokens = await signInWithPassword(ctx, { client, username, password, scope, ip: request.ip, userAgent })
  */
 export async function signInWithPassword(ctx: ServerContext, input: PasswordSignIn): Promise<UserTokens> {
+  // FAPI 2.0 §5.3.2.2: no resource owner password credentials (the browser session login is one too).
+  if (isFapi2(ctx.config)) {
+    throw new UnauthorizedClient('password sign-in is not available under the FAPI 2.0 profile: use the code flow')
+  }
   const scope = grantScopes(parseScopeParam(input.scope), input.client.scopes)
   const audience = pickAudience(input.resources ?? [], input.client)
   const user = await passwordLogin(ctx, input.username, input.password, input.ip, {

@@ -158,6 +158,7 @@ export async function refreshSession(ctx: ServerContext, req: RefreshRequest): P
       scope,
       authTime: session.authTime,
       sid: sessionId(presented.fid),
+      ...(req.client.idTokenSignedResponseAlg ? { alg: req.client.idTokenSignedResponseAlg } : {}),
     })
   }
   return response

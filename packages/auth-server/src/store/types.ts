@@ -1,5 +1,5 @@
 // The store contract: every piece of shared state, implemented by Redis (production) and memory (development, tests).
-import { TollgateError } from '@tollgate/shared'
+import { type SigningAlgorithm, TollgateError } from '@tollgate/shared'
 import type { AuditEntry, AuditRange, AuditWrite, InitialAccessTokenRecord, WriteOptions } from './admin-types.js'
 
 export * from './admin-types.js'
@@ -60,11 +60,33 @@ export interface ClientRecord {
    * Absent for clients created any other way.
    */
   readonly registrationTokenHash?: string
+  /** The `alg` of this client's ID tokens, when it registered one other than RS256. */
+  readonly idTokenSignedResponseAlg?: SigningAlgorithm
+  /**
+   * RFC 7591 `token_endpoint_auth_method`: the one way this client may authenticate. Absent: any way it has
+   * credentials for (its secret, its keys, its platform identities).
+   */
+  readonly tokenEndpointAuthMethod?: TokenEndpointAuthMethod
+  /** Public keys its `private_key_jwt` assertions are signed with (RFC 7591 `jwks`): public members only. */
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] }
+  /** Where it publishes those keys instead (RFC 7591 `jwks_uri`). */
+  readonly jwksUri?: string
+  /** Platform identities whose tokens authenticate it (workload identity federation). */
+  readonly federatedIdentities?: readonly FederatedIdentity[]
   /** RFC 9126 §6: this client's authorization requests must be pushed first. */
   readonly requirePushedAuthorizationRequests?: boolean
   readonly createdAt: number
   /** When it last changed (epoch ms): its version for conditional writes. Absent until the first change. */
   readonly updatedAt?: number
+}
+
+/** How a client authenticates at the token, introspection and revocation endpoints (RFC 7591 §2). */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none'
+
+/** A workload's identity on its platform: the token issuer (`iss`) and the subject it names (`sub`). */
+export interface FederatedIdentity {
+  readonly issuer: string
+  readonly subject: string
 }
 
 export interface TokenExchangePolicy {
@@ -389,6 +411,11 @@ export interface Store {
 
   /** Remembers a DPoP proof id for `ttlMs`; false when it was already there (a replayed proof, on any instance). */
   claimProofId(id: string, ttlMs: number): Promise<boolean>
+  /**
+   * Remembers a client assertion (`client_id` and `jti`) until `ttlMs` from now, its expiry; false when it was
+   * already there (RFC 7523 §3: a `jti` is accepted once, on any instance).
+   */
+  claimAssertionId(id: string, ttlMs: number): Promise<boolean>
 
   /** Counts a failed authentication; locks the subject when the policy says so. */
   recordFailure(key: string, now: number, policy: FailurePolicy): Promise<FailureState>

@@ -1,5 +1,6 @@
 // The test issuer's controls over HTTP (`tollgate dev`): what `createTestIssuer()` offers a Node test, for a test
 // suite in any language. Registered only in that mode, and answering loopback callers only unless told otherwise.
+import type { SigningAlgorithm } from '@tollgate/shared'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { TestIssuer } from '../testing.js'
 
@@ -60,12 +61,27 @@ export const testControls: FastifyPluginAsync<TestControlsOptions> = async (app,
           client_secret: issuer.client.clientSecret,
           audience: issuer.client.audience,
         },
+        // A test key: handing out its private half is the point (loopback callers only).
+        key_client: {
+          client_id: issuer.keyClient.clientId,
+          alg: issuer.keyClient.alg,
+          kid: issuer.keyClient.kid,
+          private_jwk: { ...issuer.keyClient.privateKey.export({ format: 'jwk' }), kid: issuer.keyClient.kid },
+          audience: issuer.keyClient.audience,
+        },
+        ...(issuer.platform && issuer.workload
+          ? {
+              platform: { issuer: issuer.platform.issuer, jwks_uri: issuer.platform.jwksUri },
+              workload_client: { client_id: issuer.workload.clientId, subject: issuer.workload.subject },
+            }
+          : {}),
         controls: [
           'POST /_test/tokens',
           'GET|POST /_test/clock',
           'POST /_test/keys/rotate',
           'POST /_test/sessions/end',
           'POST /_test/reset',
+          ...(issuer.platform ? ['POST /_test/platform/tokens'] : []),
         ],
         ...clock(),
       }
@@ -110,10 +126,52 @@ export const testControls: FastifyPluginAsync<TestControlsOptions> = async (app,
 
     controls.post(
       '/_test/keys/rotate',
-      { schema: schema('A new signing key, published and signing at once') },
-      async () => ({
-        kid: await options.issuer().rotateKeys(),
-      }),
+      {
+        schema: schema('A new signing key of `alg` (default: of every algorithm), published and signing at once', {
+          type: 'object',
+          additionalProperties: false,
+          properties: { alg: { type: 'string', enum: ['RS256', 'ES256', 'EdDSA'] } },
+        }),
+      },
+      async (request, reply) => {
+        const { alg } = (request.body ?? {}) as { alg?: SigningAlgorithm }
+        try {
+          return { kid: await options.issuer().rotateKeys(alg) }
+        } catch (err) {
+          return reply.code(400).send({ error: 'invalid_request', error_description: (err as Error).message })
+        }
+      },
+    )
+
+    controls.post(
+      '/_test/platform/tokens',
+      {
+        schema: schema("A token of the fake platform (a Kubernetes service-account token's shape)", {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            subject: { type: 'string', minLength: 1, maxLength: 512 },
+            audience: { anyOf: [{ type: 'string', maxLength: 1024 }, strings] },
+            expires_in: { type: 'integer', minimum: -86_400, maximum: 31_536_000 },
+          },
+        }),
+      },
+      async (request, reply) => {
+        const issuer = options.issuer()
+        const { platform, workload } = issuer
+        if (!platform || !workload) {
+          return reply.code(404).send({ error: 'not_found', error_description: 'this issuer has no platform' })
+        }
+        const body = (request.body ?? {}) as { subject?: string; audience?: string | string[]; expires_in?: number }
+        return {
+          token: platform.token({
+            subject: body.subject ?? workload.subject,
+            audience: body.audience ?? issuer.url,
+            ...(body.expires_in === undefined ? {} : { expiresIn: body.expires_in }),
+          }),
+          issuer: platform.issuer,
+        }
+      },
     )
 
     controls.post(

@@ -1,6 +1,7 @@
-// Signs RFC 9068 access tokens and OIDC ID tokens with the keystore's active RS256 key.
+// Signs RFC 9068 access tokens (with the algorithm their audience asks for) and OIDC ID tokens (RS256 unless the
+// client registered another) with the keystore's active key of that algorithm.
 
-import type { ActorClaim } from '@tollgate/shared'
+import type { ActorClaim, SigningAlgorithm } from '@tollgate/shared'
 import type { Keystore } from '../keys/keystore.js'
 import type { UserRecord } from '../store/types.js'
 import { signJwt } from './jws.js'
@@ -41,6 +42,8 @@ export interface IdTokenInput {
   readonly nonce?: string
   /** OIDC `sid`: the session, as in the access tokens. */
   readonly sid?: string
+  /** The client's `id_token_signed_response_alg`. Default RS256 (OIDC Core §2). */
+  readonly alg?: SigningAlgorithm
 }
 
 export interface SignerOptions {
@@ -48,6 +51,8 @@ export interface SignerOptions {
   readonly accessTokenTtl: number
   readonly idTokenTtl?: number
   readonly now: () => number
+  /** The algorithm of an access token for these audiences (see resources.ts). Default: RS256 for every audience. */
+  readonly accessTokenAlgorithm?: (audience: readonly string[]) => SigningAlgorithm
 }
 
 /** Lifetime of ID tokens, seconds. */
@@ -57,7 +62,7 @@ export const ID_TOKEN_TTL = 3600
 export const newJti = (): string => randomBase64url(16)
 
 /**
- * Signs tokens. Header `{ alg: RS256, typ: at+jwt, kid }` for access tokens;
+ * Signs tokens. Header `{ alg, typ: at+jwt, kid }` for access tokens, `alg` the one their audience asks for; RSA
  * signing runs on the libuv pool, so it does not block the event loop.
  *
  * @example
@@ -66,10 +71,17 @@ export const newJti = (): string => randomBase64url(16)
 export class TokenSigner {
   readonly #keystore: Keystore
   readonly #options: SignerOptions
+  readonly #algorithmFor: (audience: readonly string[]) => SigningAlgorithm
 
   constructor(keystore: Keystore, options: SignerOptions) {
     this.#keystore = keystore
     this.#options = options
+    this.#algorithmFor = options.accessTokenAlgorithm ?? (() => 'RS256')
+  }
+
+  /** The algorithm an access token for these audiences is signed with. */
+  accessTokenAlgorithm(audience: readonly string[]): SigningAlgorithm {
+    return this.#algorithmFor(audience)
   }
 
   get accessTokenTtl(): number {
@@ -81,7 +93,7 @@ export class TokenSigner {
     ttl = this.#options.accessTokenTtl,
     jti = newJti(),
   ): Promise<IssuedAccessToken> {
-    const { kid, privateKey } = this.#keystore.signingKey()
+    const key = this.#keystore.signingKey(this.#algorithmFor(input.audience))
     const iat = Math.floor(this.#options.now() / 1000)
     const exp = iat + ttl
     const claims: Record<string, unknown> = {
@@ -99,13 +111,13 @@ export class TokenSigner {
     if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt }
     if (input.roles !== undefined && input.roles.length > 0) claims.roles = input.roles
     if (input.act !== undefined) claims.act = input.act
-    const token = await signJwt(claims, { typ: 'at+jwt', kid }, privateKey)
+    const token = await signJwt(claims, 'at+jwt', key)
     return { token, jti, exp, expiresIn: ttl }
   }
 
   /** OIDC Core §2 ID token; profile and email claims only as the scopes allow. */
   async idToken(input: IdTokenInput): Promise<string> {
-    const { kid, privateKey } = this.#keystore.signingKey()
+    const key = this.#keystore.signingKey(input.alg ?? 'RS256')
     const iat = Math.floor(this.#options.now() / 1000)
     const claims: Record<string, unknown> = {
       iss: this.#options.issuer,
@@ -118,14 +130,17 @@ export class TokenSigner {
     }
     if (input.nonce !== undefined) claims.nonce = input.nonce
     if (input.sid !== undefined) claims.sid = input.sid
-    return signJwt(claims, { typ: 'JWT', kid }, privateKey)
+    return signJwt(claims, 'JWT', key)
   }
 }
 
-/** Signs a Security Event Token (RFC 8417 §2.3: `typ` `secevent+jwt`) with the active key. */
-export function signSecurityEvent(keystore: Keystore, claims: Record<string, unknown>): Promise<string> {
-  const { kid, privateKey } = keystore.signingKey()
-  return signJwt(claims, { typ: 'secevent+jwt', kid }, privateKey)
+/** Signs a Security Event Token (RFC 8417 §2.3: `typ` `secevent+jwt`) with the active key of `alg`. */
+export function signSecurityEvent(
+  keystore: Pick<Keystore, 'signingKey'>,
+  claims: Record<string, unknown>,
+  alg: SigningAlgorithm = 'RS256',
+): Promise<string> {
+  return signJwt(claims, 'secevent+jwt', keystore.signingKey(alg))
 }
 
 /** The user claims the `profile` and `email` scopes release (OIDC Core §5.4). */

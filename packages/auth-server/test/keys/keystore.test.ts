@@ -179,3 +179,121 @@ t.test('rotating an empty directory creates a key that signs at once', async (t)
   await cli.rotate()
   t.equal(cli.ready, true)
 })
+
+t.test('SIGNING_ALGS: an RSA, a P-256 and an Ed25519 key, each published with only its public members', async (t) => {
+  const dir = await tempDir()
+  const keys = await Keystore.open({ dir, algorithms: ['RS256', 'ES256', 'EdDSA'] })
+  const { keys: published } = JSON.parse(keys.jwksBody())
+  t.same(published.map((k: { alg: string }) => k.alg).sort(), ['ES256', 'EdDSA', 'RS256'])
+  const byAlg = Object.fromEntries(published.map((k: { alg: string }) => [k.alg, k]))
+  t.same(Object.keys(byAlg.RS256).sort(), ['alg', 'e', 'kid', 'kty', 'n', 'use'])
+  t.same(Object.keys(byAlg.ES256).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'])
+  t.same(Object.keys(byAlg.EdDSA).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x'])
+  t.match(byAlg.ES256, { kty: 'EC', crv: 'P-256', use: 'sig' })
+  t.match(byAlg.EdDSA, { kty: 'OKP', crv: 'Ed25519', use: 'sig' })
+  for (const jwk of published) t.equal(jwk.kid, await calculateJwkThumbprint(jwk, 'sha256'), `${jwk.alg} kid`)
+  t.equal((await readdir(dir)).filter((f) => f.endsWith('.json')).length, 3, 'one file per algorithm')
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    const { kid, privateKey } = keys.signingKey(alg)
+    const token = await new SignJWT({ sub: alg }).setProtectedHeader({ alg, kid }).sign(privateKey)
+    const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: published }), { algorithms: [alg] })
+    t.equal(payload.sub, alg, `${alg} verifies against the JWKS with exactly its algorithm`)
+  }
+  const again = await Keystore.open({ dir, algorithms: ['RS256', 'ES256', 'EdDSA'] })
+  t.same(
+    again.publicKeys().map((k) => k.kid),
+    keys.publicKeys().map((k) => k.kid),
+    'the same keys after a restart',
+  )
+  t.throws(() => again.signingKey('ES384' as never), /ES384 is not one of SIGNING_ALGS/)
+})
+
+t.test('each algorithm rotates on its own: an ES256 key is published before it signs', async (t) => {
+  let now = 1_000_000
+  const keys = await Keystore.open({
+    dir: undefined,
+    now: () => now,
+    algorithms: ['RS256', 'ES256'],
+    publishDelayMs: 60_000,
+    retireAfterMs: 600_000,
+  })
+  const rsa = keys.signingKey('RS256').kid
+  const firstEc = keys.signingKey('ES256').kid
+  const next = await keys.rotate('ES256')
+  t.equal(next.alg, 'ES256')
+  t.ok(
+    keys.publicKeys().some((k) => k.kid === next.kid),
+    'published at once',
+  )
+  t.equal(keys.signingKey('ES256').kid, firstEc, 'the old ES256 key still signs')
+  t.equal(keys.signingKey('RS256').kid, rsa, 'RS256 is untouched')
+  t.same(
+    keys.list('ES256').map((k) => [k.alg, k.state]),
+    [
+      ['ES256', 'active'],
+      ['ES256', 'pending'],
+    ],
+  )
+  now += 60_000
+  t.equal(keys.signingKey('ES256').kid, next.kid, 'signs after the publish delay')
+  t.ok(await keys.verificationKey(firstEc), 'the old key still verifies')
+  now += 600_000
+  t.equal(await keys.verificationKey(firstEc), undefined, 'retired after the longest token it signed')
+  t.ok(await keys.verificationKey(rsa), 'an RS256 key with no successor never retires')
+  t.same(
+    keys.list().map((k) => k.alg),
+    ['RS256', 'ES256', 'ES256'],
+  )
+})
+
+t.test('rotateAll rotates every algorithm; automatic rotation keeps one schedule per algorithm', async (t) => {
+  const dir = await tempDir()
+  let now = Date.now()
+  const keys = await Keystore.open({ dir, now: () => now, algorithms: ['RS256', 'EdDSA'], publishDelayMs: 1_000 })
+  t.same(
+    (await keys.rotateAll()).map((k) => k.alg),
+    ['RS256', 'EdDSA'],
+  )
+  now += 60_000
+  t.equal((await keys.rotateIfOlderThan(60_000, 'EdDSA'))?.alg, 'EdDSA')
+  t.equal(await keys.rotateIfOlderThan(60_000, 'EdDSA'), undefined, 'not again within the interval')
+  t.equal(keys.list('EdDSA').length, 3, 'EdDSA rotated twice')
+  t.equal(keys.list('RS256').length, 2, 'RS256 only by rotateAll')
+})
+
+t.test('loads P-256 and Ed25519 keys from PEM and JWK; refuses keys Tollgate cannot sign with', async (t) => {
+  const dir = await tempDir()
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const ed = generateKeyPairSync('ed25519')
+  await writeFile(path.join(dir, 'ec.pem'), ec.privateKey.export({ type: 'sec1', format: 'pem' }))
+  await writeFile(path.join(dir, 'ed.json'), JSON.stringify(ed.privateKey.export({ format: 'jwk' })))
+  const keys = await Keystore.open({ dir, algorithms: ['RS256', 'ES256', 'EdDSA'] })
+  t.equal(keys.signingKey('ES256').privateKey.asymmetricKeyType, 'ec')
+  t.equal(keys.signingKey('EdDSA').privateKey.asymmetricKeyType, 'ed25519')
+  t.equal((await readdir(dir)).length, 3, 'only the RSA key was generated')
+
+  const bad = await tempDir()
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' })
+  await writeFile(path.join(bad, 'p384.pem'), p384.privateKey.export({ type: 'pkcs8', format: 'pem' }))
+  const mislabelled = { ...(ec.privateKey.export({ format: 'jwk' }) as object), alg: 'RS256' }
+  await writeFile(path.join(bad, 'mislabelled.json'), JSON.stringify(mislabelled))
+  const err = await Keystore.open({ dir: bad }).catch((e) => e)
+  t.ok(err instanceof KeystoreError)
+  t.match(err.message, /p384\.pem: EC key on curve secp384r1 \(ES256 needs P-256\)/)
+  t.match(err.message, /mislabelled\.json: "alg": "RS256" does not fit the key, which signs ES256/)
+})
+
+t.test('keys of an algorithm SIGNING_ALGS does not list are neither published nor used', async (t) => {
+  const dir = await tempDir()
+  const all = await Keystore.open({ dir, algorithms: ['RS256', 'ES256'] })
+  const warnings: string[] = []
+  const log = { info() {}, warn: (_: object, msg: string) => warnings.push(msg) }
+  const rsaOnly = await Keystore.open({ dir, log })
+  t.same(
+    rsaOnly.publicKeys().map((k) => k.kid),
+    [all.signingKey('RS256').kid],
+  )
+  t.match(warnings, [/KEYS_DIR holds ES256 keys but SIGNING_ALGS does not list ES256/])
+  t.throws(() => rsaOnly.signingKey('ES256'), /ES256 is not one of SIGNING_ALGS/)
+  await t.rejects(rsaOnly.rotate('ES256'), /ES256 is not one of SIGNING_ALGS/)
+})

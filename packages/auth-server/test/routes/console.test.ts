@@ -102,6 +102,14 @@ t.test(
   },
 )
 
+t.test('PROFILE=fapi2 allows no public client: the console is off, and asking for it stops startup', async (t) => {
+  t.equal(loadConfig({ ISSUER, PROFILE: 'fapi2' }).console, false)
+  t.throws(() => loadConfig({ ISSUER, PROFILE: 'fapi2', CONSOLE: 'on' }), {
+    message: /CONSOLE: cannot be on with PROFILE=fapi2/,
+  })
+  t.equal(loadConfig({ ISSUER, REQUIRE_PAR: 'true' }).console, true, 'REQUIRE_PAR: the console pushes its requests')
+})
+
 t.test('the built-in client: code flow with DPoP, tokens addressed to the issuer, admin scopes', async (t) => {
   const app = await server()
   const client = await app.ctx.clients.get('tollgate-console')

@@ -21,12 +21,18 @@ t.test(
     const schemes = doc.components.securitySchemes
     t.match(schemes.clientSecretBasic, { type: 'http', scheme: 'basic' })
     t.ok(schemes.clientSecretPost)
+    t.match(schemes.privateKeyJwt, { type: 'apiKey', name: 'client_assertion' })
     t.match(schemes.bearer, { type: 'http', scheme: 'bearer' })
     t.match(schemes.dpop, { type: 'http', scheme: 'DPoP' })
     t.equal(schemes.oauth2?.type, 'oauth2')
     const names = (path: string, method: string) => (doc.paths[path]?.[method]?.security ?? []).flatMap(Object.keys)
-    t.same(names('/oauth/token', 'post'), ['clientSecretBasic', 'clientSecretPost'], 'token: basic, post or none')
-    t.same(names('/oauth/introspect', 'post'), ['clientSecretBasic', 'clientSecretPost'])
+    t.same(
+      names('/oauth/token', 'post'),
+      ['clientSecretBasic', 'clientSecretPost', 'privateKeyJwt'],
+      'token: basic, post, private_key_jwt or none',
+    )
+    t.same(names('/oauth/introspect', 'post'), ['clientSecretBasic', 'clientSecretPost', 'privateKeyJwt'])
+    t.same(names('/oauth/revoke', 'post'), ['clientSecretBasic', 'clientSecretPost', 'privateKeyJwt'])
     t.same(names('/userinfo', 'get'), ['bearer', 'dpop'])
     t.same(names('/session', 'get'), ['bearer', 'dpop'])
     t.match(doc.paths['/metrics']?.get?.description, /METRICS_TOKEN/)

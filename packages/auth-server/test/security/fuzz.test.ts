@@ -207,7 +207,7 @@ const oddClaims = fc.dictionary(fc.constantFrom(...CLAIMS), oddValue, { maxKeys:
 
 /** An access token (or ID token) signed by the server's own active key, with the given claims over sane ones. */
 async function signed(overrides: Record<string, unknown>, typ: string): Promise<string> {
-  const { kid, privateKey } = keystore.signingKey()
+  const key = keystore.signingKey()
   const now = Math.floor(clock.now / 1000)
   const base = {
     iss: ISSUER,
@@ -219,7 +219,7 @@ async function signed(overrides: Record<string, unknown>, typ: string): Promise<
     client_id: 'service',
     scope: 'notes:read',
   }
-  return signJwt({ ...base, ...overrides }, { typ, kid }, privateKey)
+  return signJwt({ ...base, ...overrides }, typ, key)
 }
 
 t.test(

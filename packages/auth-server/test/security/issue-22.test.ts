@@ -39,7 +39,7 @@ const nowSec = () => Math.floor(clock.now / 1000)
 
 /** An access token signed by the server's own active key, with any claims. */
 async function forge(overrides: Record<string, unknown>, typ = 'at+jwt'): Promise<string> {
-  const { kid, privateKey } = keystore.signingKey()
+  const key = keystore.signingKey()
   const claims: Record<string, unknown> = {
     iss: ISSUER,
     sub: 'service',
@@ -52,7 +52,7 @@ async function forge(overrides: Record<string, unknown>, typ = 'at+jwt'): Promis
     ...overrides,
   }
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete claims[k]
-  return signJwt(claims, { typ, kid }, privateKey)
+  return signJwt(claims, typ, key)
 }
 
 const post = (url: string, fields: Record<string, string>, secret = SERVICE_SECRET, id = 'service') =>

@@ -71,8 +71,7 @@ export async function signIn(returnTo: string): Promise<void> {
   const nonce = random()
   const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)))
   sessionStorage.setItem(PENDING, JSON.stringify({ verifier, state, nonce, returnTo }))
-  const url = new URL(endpoint('/oauth/authorize'))
-  url.search = new URLSearchParams({
+  const request = new URLSearchParams({
     response_type: 'code',
     client_id: clientId,
     redirect_uri: pageUrl('callback'),
@@ -83,7 +82,19 @@ export async function signIn(returnTo: string): Promise<void> {
     code_challenge: challenge,
     code_challenge_method: 'S256',
     dpop_jkt: await thumbprint(),
-  }).toString()
+  })
+  const url = new URL(endpoint('/oauth/authorize'))
+  // Pushed first (RFC 9126), so the request cannot be altered on its way and a server with REQUIRE_PAR takes it; the
+  // proof at the push binds the code to this browser's key as well (RFC 9449 §10.1).
+  const pushed = await fetchWithProof(endpoint('/oauth/par'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: request,
+  }).catch(() => undefined)
+  const body = pushed?.ok ? ((await pushed.json()) as { request_uri?: string }) : {}
+  url.search = new URLSearchParams(
+    body.request_uri ? { client_id: clientId, request_uri: body.request_uri } : Object.fromEntries(request),
+  ).toString()
   location.assign(url.href)
 }
 

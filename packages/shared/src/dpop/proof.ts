@@ -1,48 +1,35 @@
 // DPoP proofs (RFC 9449 §4.3), checked the same way by the auth server and every verifier: one definition of a
-// valid proof. Signatures are checked with node:crypto, the proof key imported once per distinct key.
-import { createHash, createPublicKey, type KeyObject, verify as verifySignature } from 'node:crypto'
+// valid proof. Signatures are checked by the one JWS module (node:crypto), the proof key imported once per distinct key.
+import { createHash, type KeyObject } from 'node:crypto'
 import { InvalidDpopProofError, InvalidRequestError, UseDpopNonceError } from '../errors.js'
+import {
+  hasPrivateMembers,
+  importPublicJwk,
+  type JwsAlgorithm,
+  jwkFits,
+  jwkThumbprint,
+  keyFits,
+  verifySignatureInPool,
+} from '../lib/jws.js'
 import { hasUniqueMembers } from '../lib/unique-members.js'
 import type { DpopNonces } from './nonce.js'
 import type { ReplayGuard } from './replay.js'
 
+export { jwkThumbprint }
+
 /** The proof algorithms accepted: asymmetric only (RFC 9449 §4.3 step 5); EdDSA also by its RFC 9864 name. */
-export const DPOP_ALGORITHMS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const
+export const DPOP_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'EdDSA',
+  'Ed25519',
+  'RS256',
+  'PS256',
+] as const satisfies readonly JwsAlgorithm[]
 export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number]
 
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']
 const MAX_PROOF = 8_192
-
-interface Algorithm {
-  readonly kty: string
-  readonly crv?: string
-  /** node:crypto digest, or null for EdDSA. */
-  readonly hash: string | null
-  readonly options?: { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number }
-}
-
-const ALGORITHMS: Record<DpopAlgorithm, Algorithm> = {
-  ES256: { kty: 'EC', crv: 'P-256', hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
-  ES384: { kty: 'EC', crv: 'P-384', hash: 'sha384', options: { dsaEncoding: 'ieee-p1363' } },
-  EdDSA: { kty: 'OKP', crv: 'Ed25519', hash: null },
-  // RFC 9864's fully specified name for the same (what WebCrypto clients such as oauth4webapi send).
-  Ed25519: { kty: 'OKP', crv: 'Ed25519', hash: null },
-  RS256: { kty: 'RSA', hash: 'sha256' },
-  // RSA_PKCS1_PSS_PADDING = 6; salt length = digest length (RFC 7518 §3.5).
-  PS256: { kty: 'RSA', hash: 'sha256', options: { padding: 6, saltLength: 32 } },
-}
-
-/** RFC 7638 thumbprint of a public JWK: SHA-256 over its required members, in lexicographic order. */
-export function jwkThumbprint(jwk: Record<string, unknown>): string {
-  const members =
-    jwk.kty === 'EC'
-      ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }
-      : jwk.kty === 'OKP'
-        ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x }
-        : { e: jwk.e, kty: jwk.kty, n: jwk.n }
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url')
-}
 
 /** `ath`: base64url(SHA-256(access token)). */
 export const accessTokenHash = (token: string): string => createHash('sha256').update(token).digest('base64url')
@@ -86,22 +73,6 @@ export interface VerifiedProof {
   readonly jti: string
 }
 
-/**
- * Checks a signature on libuv's thread pool: a proof is signed afresh for every request, so this is the one
- * signature a verifier cannot cache, and it runs beside the event loop rather than on it.
- */
-function verifyInPool(spec: Algorithm, key: KeyObject, signed: Buffer, signature: Buffer): Promise<boolean> {
-  return new Promise((resolve) => {
-    try {
-      verifySignature(spec.hash, signed, { key, ...spec.options } as never, signature, (err, valid) =>
-        resolve(err === null && valid),
-      )
-    } catch {
-      resolve(false)
-    }
-  })
-}
-
 function decode(segment: string): Record<string, unknown> {
   const text = Buffer.from(segment, 'base64url').toString('utf8')
   if (!hasUniqueMembers(text)) throw new InvalidDpopProofError('the DPoP proof has duplicate members')
@@ -136,25 +107,17 @@ export function dpopProofCheck(options: DpopCheckOptions): (request: DpopRequest
     if (typeof alg !== 'string' || !allowed.has(alg)) {
       throw new InvalidDpopProofError('the DPoP proof algorithm is not allowed')
     }
-    const spec = ALGORITHMS[alg as DpopAlgorithm]
     const jwk = header.jwk as Record<string, unknown> | undefined
     if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
       throw new InvalidDpopProofError('the DPoP proof has no jwk')
     }
-    if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw new InvalidDpopProofError('the DPoP proof jwk holds a private key')
-    if (jwk.kty !== spec.kty || (spec.crv !== undefined && jwk.crv !== spec.crv)) {
+    if (hasPrivateMembers(jwk)) throw new InvalidDpopProofError('the DPoP proof jwk holds a private key')
+    if (!jwkFits(alg as DpopAlgorithm, jwk)) {
       throw new InvalidDpopProofError('the DPoP proof jwk does not fit its algorithm')
     }
-    let key: KeyObject
-    try {
-      key = createPublicKey({ key: jwk as never, format: 'jwk' })
-    } catch {
-      throw new InvalidDpopProofError('the DPoP proof jwk is not a usable public key')
-    }
-    if (key.type !== 'public') throw new InvalidDpopProofError('the DPoP proof jwk is not a public key')
-    if (spec.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-      throw new InvalidDpopProofError('the DPoP proof key is too short')
-    }
+    const key = importPublicJwk(jwk)
+    if (key === undefined) throw new InvalidDpopProofError('the DPoP proof jwk is not a usable public key')
+    if (!keyFits(alg as DpopAlgorithm, key)) throw new InvalidDpopProofError('the DPoP proof key is too short')
     const entry = { key, jkt: jwkThumbprint(jwk), alg: alg as DpopAlgorithm }
     if (keys.size >= 10_000) keys.delete(keys.keys().next().value as string)
     keys.set(segment, entry)
@@ -187,10 +150,11 @@ export function dpopProofCheck(options: DpopCheckOptions): (request: DpopRequest
     if (header.crit !== undefined) throw new InvalidDpopProofError('the DPoP proof has unsupported crit parameters')
     const { key, jkt, alg } = keyOf(h, header)
     if (header.alg !== alg) throw new InvalidDpopProofError('the DPoP proof algorithm is not allowed')
-    const spec = ALGORITHMS[alg]
     const signed = Buffer.from(`${h}.${p}`)
     const signature = Buffer.from(s, 'base64url')
-    if (!(await verifyInPool(spec, key, signed, signature)))
+    // A proof is signed afresh for every request, so this is the one signature a verifier cannot cache: it runs on
+    // libuv's thread pool, beside the event loop.
+    if (!(await verifySignatureInPool(alg, key, signed, signature)))
       throw new InvalidDpopProofError('the DPoP proof signature is invalid')
 
     const { jti, htm, htu, iat, ath } = claims

@@ -5,8 +5,18 @@
 // because the auth server is restarting. Here stale keys keep working while a
 // refresh runs in the background, unknown `kid`s trigger at most one fetch per
 // cooldown, and a failed or garbage response never replaces good keys.
-import type { CryptoKey, JWSHeaderParameters } from 'jose'
+import type { KeyObject } from 'node:crypto'
+import type { JWSHeaderParameters } from 'jose'
 import { InvalidTokenError, JwksFetchError, KeySetUnavailableError } from '../errors.js'
+import {
+  algorithmOfJwk,
+  importPublicJwk,
+  isJwsAlgorithm,
+  JWS_ALGORITHMS,
+  type JwsAlgorithm,
+  jwkFits,
+  keyFits,
+} from './jws.js'
 
 export interface KeySetOptions {
   /** JWKS location, or a function that discovers it (called until it succeeds). */
@@ -24,6 +34,12 @@ export interface KeySetOptions {
   readonly retryMs?: number
   /** Largest JWKS document accepted. Default 256 KiB. */
   readonly maxBytes?: number
+  /**
+   * Which keys count: `'signing'` (default) the keys of the algorithms Tollgate signs with (RSA for RS256, P-256 for
+   * ES256, Ed25519 for EdDSA; an `alg` member must be that one); `'any'` every key a JWS algorithm can check
+   * (a client's keys: PS256 and ES384 too).
+   */
+  readonly accept?: 'signing' | 'any'
   readonly fetch?: typeof fetch
   readonly now?: () => number
   /** Called after every fetch attempt, for metrics. */
@@ -45,10 +61,24 @@ export interface KeySetStats {
   readonly lastError: string | undefined
 }
 
+/** One key of a set: public, with the `alg` its JWK declared (if any). */
+export interface KeySetEntry {
+  readonly kid: string | undefined
+  readonly key: KeyObject
+  readonly alg: JwsAlgorithm | undefined
+}
+
 /** The key source a verifier uses; see {@link createKeySet}. */
 export interface KeySet {
   /** The verification key for a JWS header, fetching the JWKS when it must. */
-  getKey(header: JWSHeaderParameters): Promise<CryptoKey>
+  getKey(header: JWSHeaderParameters): Promise<KeyObject>
+  /**
+   * The keys that may have made a signature with this header: the key its `kid` names (fetched as {@link getKey}
+   * does), or without a `kid` every key of the set that fits its `alg` ({@link entryFits}). `afterFailure`: none of
+   * the keys returned last time verified, so the set is fetched again first, as for an unknown `kid` (at most once
+   * per cooldown).
+   */
+  candidates(header: JWSHeaderParameters, afterFailure?: boolean): Promise<readonly KeySetEntry[]>
   /** Fetch the JWKS now (single flight); rejects when the fetch fails. */
   refresh(): Promise<void>
   /** Whether a key set has been loaded at least once. */
@@ -63,8 +93,10 @@ export interface KeySet {
   readonly stats: KeySetStats
 }
 
-interface KeyEntry {
-  readonly key: CryptoKey
+/** The keys of a JWK Set, by `kid`, and those without one. */
+export interface ImportedKeys {
+  readonly byKid: ReadonlyMap<string, KeySetEntry>
+  readonly unnamed: readonly KeySetEntry[]
 }
 
 const positive = (value: number | undefined, fallback: number, name: string): number => {
@@ -83,28 +115,61 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
   return text
 }
 
-async function importKeys(doc: unknown): Promise<Map<string, KeyEntry>> {
+/** Most keys kept from one JWK Set: a key set is a handful of keys, not a place to store thousands. */
+const MAX_KEYS = 100
+
+/** Whether an entry may check an `alg` signature: the key fits it and its declared `alg` (if any) is that one. */
+export function entryFits(entry: KeySetEntry, alg: string): boolean {
+  if (!isJwsAlgorithm(alg) || !keyFits(alg, entry.key)) return false
+  if (entry.alg === undefined || entry.alg === alg) return true
+  // RFC 9864: Ed25519 is the fully specified name of what a key declared as EdDSA (with crv Ed25519) does.
+  return (entry.alg === 'EdDSA' && alg === 'Ed25519') || (entry.alg === 'Ed25519' && alg === 'EdDSA')
+}
+
+/** The algorithm a JWK may be used with under `accept`, or undefined when the entry is not usable. */
+function usable(
+  jwk: Record<string, unknown>,
+  accept: 'signing' | 'any',
+): { alg: JwsAlgorithm | undefined } | undefined {
+  if (jwk.use !== undefined && jwk.use !== 'sig') return undefined
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return undefined
+  if (accept === 'signing') {
+    const alg = algorithmOfJwk(jwk)
+    return alg === undefined ? undefined : { alg }
+  }
+  if (jwk.alg !== undefined) return isJwsAlgorithm(jwk.alg) && jwkFits(jwk.alg, jwk) ? { alg: jwk.alg } : undefined
+  return JWS_ALGORITHMS.some((alg) => jwkFits(alg, jwk)) ? { alg: undefined } : undefined
+}
+
+/**
+ * Imports the usable public keys of a JWK Set (only their public members: a set that wrongly carries `d` does not
+ * make us hold it). Unusable entries are skipped; a document that is not a JWK Set, or has no usable key, throws a
+ * {@link JwksFetchError}.
+ *
+ * @example
+ * const { byKid } = importJwks({ keys: [jwk] }, 'any')
+ */
+export function importJwks(doc: unknown, accept: 'signing' | 'any' = 'signing'): ImportedKeys {
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { keys?: unknown }).keys)) {
     throw new JwksFetchError('JWKS response is not a JWK Set')
   }
-  const keys = new Map<string, KeyEntry>()
+  const byKid = new Map<string, KeySetEntry>()
+  const unnamed: KeySetEntry[] = []
   for (const jwk of (doc as { keys: unknown[] }).keys) {
-    if (typeof jwk !== 'object' || jwk === null) continue
-    const { kty, kid, use, alg, n, e } = jwk as Record<string, unknown>
-    if (kty !== 'RSA' || typeof kid !== 'string' || typeof n !== 'string' || typeof e !== 'string') continue
-    if (use !== undefined && use !== 'sig') continue
-    if (alg !== undefined && alg !== 'RS256') continue
-    try {
-      // Only the public members: a JWKS that (wrongly) carried `d` must not make us hold it.
-      const { importJWK } = await import('jose')
-      const key = await importJWK({ kty, n, e, alg: 'RS256' }, 'RS256')
-      keys.set(kid, { key: key as CryptoKey })
-    } catch {
-      // An unusable entry is skipped; the others still count.
-    }
+    if (byKid.size + unnamed.length >= MAX_KEYS) break
+    if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) continue
+    const entry = jwk as Record<string, unknown>
+    const use = usable(entry, accept)
+    if (use === undefined || (entry.kid !== undefined && typeof entry.kid !== 'string')) continue
+    const key = importPublicJwk(entry)
+    // A key no algorithm can use (an RSA key under 2048 bits) is as good as absent.
+    if (key === undefined || !JWS_ALGORITHMS.some((alg) => keyFits(alg, key))) continue
+    const kid = entry.kid as string | undefined
+    if (kid === undefined) unnamed.push({ kid, key, alg: use.alg })
+    else if (!byKid.has(kid)) byKid.set(kid, { kid, key, alg: use.alg })
   }
-  if (keys.size === 0) throw new JwksFetchError('JWKS has no usable RS256 signing key')
-  return keys
+  if (byKid.size + unnamed.length === 0) throw new JwksFetchError('JWKS has no usable signing key')
+  return { byKid, unnamed }
 }
 
 /**
@@ -112,7 +177,7 @@ async function importKeys(doc: unknown): Promise<Map<string, KeyEntry>> {
  *
  * @example
  * const keys = createKeySet({ jwksUri: 'https://auth.example/.well-known/jwks.json' })
- * await jwtVerify(token, keys.getKey, { algorithms: ['RS256'] })
+ * await jwtVerify(token, keys.getKey, { algorithms: ['RS256', 'ES256', 'EdDSA'] })
  */
 export function createKeySet(options: KeySetOptions): KeySet {
   const timeoutMs = positive(options.timeoutMs, 5_000, 'timeoutMs')
@@ -123,11 +188,13 @@ export function createKeySet(options: KeySetOptions): KeySet {
   const doFetch = options.fetch ?? globalThis.fetch
   const now = options.now ?? Date.now
   const { onFetch } = options
+  const accept = options.accept ?? 'signing'
   // A stale set is refreshed in the background at most this often while the endpoint keeps failing.
   const staleRetryMs = Math.min(cooldownMs, maxAgeMs)
   if (typeof options.jwksUri === 'string') new URL(options.jwksUri) // throws TypeError early
 
-  let keys = new Map<string, KeyEntry>()
+  let keys: ReadonlyMap<string, KeySetEntry> = new Map()
+  let unnamed: readonly KeySetEntry[] = []
   let loadedAt: number | undefined
   let attemptedAt: number | undefined
   let pending: Promise<void> | undefined
@@ -168,15 +235,17 @@ export function createKeySet(options: KeySetOptions): KeySet {
       } catch (err) {
         throw err instanceof JwksFetchError ? err : new JwksFetchError('JWKS response is not JSON')
       }
-      keys = await importKeys(doc)
+      const imported = importJwks(doc, accept)
+      keys = imported.byKid
+      unnamed = imported.unnamed
       loadedAt = now()
       lastError = undefined
-      onFetch?.({ ok: true, keys: keys.size, durationMs: now() - started })
+      onFetch?.({ ok: true, keys: keys.size + unnamed.length, durationMs: now() - started })
     } catch (err) {
       failures++
       const error = err instanceof Error ? err : new Error(String(err))
       lastError = error.message
-      onFetch?.({ ok: false, keys: keys.size, durationMs: now() - started, error })
+      onFetch?.({ ok: false, keys: keys.size + unnamed.length, durationMs: now() - started, error })
       throw error
     }
   }
@@ -192,27 +261,50 @@ export function createKeySet(options: KeySetOptions): KeySet {
   /** The set is past its max age and no attempt is recent: time for a background refresh. */
   const stale = (at = now()): boolean => since(loadedAt, at) > maxAgeMs && since(attemptedAt, at) >= staleRetryMs
 
-  const getKey = async (header: JWSHeaderParameters): Promise<CryptoKey> => {
-    const { kid } = header
-    if (typeof kid !== 'string') throw new InvalidTokenError('ERR_TOKEN_UNKNOWN_KEY', 'token header has no kid')
-    const hit = keys.get(kid)
-    if (hit) {
-      if (stale()) refresh().catch(() => {})
-      return hit.key
-    }
+  /** Loads the set when it never was (or refetches within the cooldown's bounds, `unknown`: a kid it lacks). */
+  const ensure = async (unknown: boolean): Promise<void> => {
     if (loadedAt === undefined) {
       if (pending || since(attemptedAt) >= retryMs) await refresh().catch(() => {})
       if (loadedAt === undefined) throw new KeySetUnavailableError()
-    } else if (pending || since(attemptedAt) >= cooldownMs) {
+    } else if (unknown && (pending || since(attemptedAt) >= cooldownMs)) {
       await refresh().catch(() => {})
+    } else if (stale()) {
+      refresh().catch(() => {})
     }
+  }
+
+  const entry = async (kid: string): Promise<KeySetEntry> => {
+    const hit = keys.get(kid)
+    if (hit) {
+      if (stale()) refresh().catch(() => {})
+      return hit
+    }
+    await ensure(true)
     const found = keys.get(kid)
     if (!found) throw new InvalidTokenError('ERR_TOKEN_UNKNOWN_KEY', 'token is signed by an unknown key')
-    return found.key
+    return found
+  }
+
+  const getKey = async (header: JWSHeaderParameters): Promise<KeyObject> => {
+    const { kid } = header
+    if (typeof kid !== 'string') throw new InvalidTokenError('ERR_TOKEN_UNKNOWN_KEY', 'token header has no kid')
+    return (await entry(kid)).key
+  }
+
+  const candidates = async (header: JWSHeaderParameters, afterFailure = false): Promise<readonly KeySetEntry[]> => {
+    if (header.kid !== undefined && typeof header.kid !== 'string') {
+      throw new InvalidTokenError('ERR_TOKEN_UNKNOWN_KEY', 'token header kid is malformed')
+    }
+    if (afterFailure) await ensure(true)
+    if (typeof header.kid === 'string') return [await entry(header.kid)]
+    await ensure(false)
+    const alg = String(header.alg)
+    return [...keys.values(), ...unnamed].filter((e) => entryFits(e, alg))
   }
 
   return {
     getKey,
+    candidates,
     refresh,
     hasKid: (kid, at) => {
       if (stale(at)) refresh().catch(() => {})
@@ -223,7 +315,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
       return loadedAt !== undefined
     },
     get stats() {
-      return { keys: keys.size, fetches, failures, lastSuccessAt: loadedAt, lastError }
+      return { keys: keys.size + unnamed.length, fetches, failures, lastSuccessAt: loadedAt, lastError }
     },
   }
 }

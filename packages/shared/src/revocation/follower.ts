@@ -1,10 +1,13 @@
 // Following an issuer's revocation events: one Server-Sent Events subscription per process and issuer, resumed
 // from its cursor after any disconnect; every SET verified against the issuer's keys before it counts.
+import { KeyObject, type webcrypto } from 'node:crypto'
 import type * as Jose from 'jose'
 import type { KeySource } from '../access-token.js'
 import type { AccessTokenClaims } from '../claims.js'
 import { discover, endpoint } from '../lib/discovery.js'
+import { algorithmOfKey, decodeJws, verifySignature } from '../lib/jws.js'
 import { openEventStream, type SseMessage } from '../lib/sse.js'
+import { tracingState, withSpan } from '../tracing.js'
 import { Denials } from './denials.js'
 
 /** The event types a verifier acts on (docs/revocation-events.md). */
@@ -41,7 +44,24 @@ export interface RevocationStatus {
   readonly rejected: number
 }
 
-let jose: typeof Jose | undefined
+/**
+ * A SET's claims when it is signed by one of `keys` with the algorithm of the key its `kid` names (the access-token
+ * rule: never `none`, an HMAC or a mismatch), typed `secevent+jwt` (RFC 8417 §2.3) and issued by `issuer`;
+ * otherwise throws.
+ */
+async function verifiedSet(set: string, keys: KeySource, issuer: string): Promise<Jose.JWTPayload> {
+  const { header, payload, signingInput, signature } = decodeJws(set, 64 * 1024)
+  const found = await keys.getKey(header as Jose.JWSHeaderParameters)
+  const key = found instanceof KeyObject ? found : KeyObject.from(found as unknown as webcrypto.CryptoKey)
+  const alg = algorithmOfKey(key)
+  if (alg === undefined || alg !== header.alg || !verifySignature(alg, key, signingInput, signature)) {
+    throw new TypeError('the SET signature does not verify')
+  }
+  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined
+  if (typ !== 'secevent+jwt' || payload.iss !== issuer) throw new TypeError('not a SET of this issuer')
+  if (payload.iat !== undefined && typeof payload.iat !== 'number') throw new TypeError('iat is not a number')
+  return payload as Jose.JWTPayload
+}
 
 /**
  * Follows one issuer's revocation feed into a {@link Denials} set.
@@ -168,14 +188,16 @@ export class RevocationFollower {
   }
 
   async #apply(message: SseMessage): Promise<void> {
-    jose ??= await import('jose')
+    if (!tracingState.enabled) return this.#applyOnce(message)
+    // One span per event applied (its cursor only: an event names opaque ids, which stay out of traces too).
+    return withSpan('tollgate.revocation.apply', { 'tollgate.revocation.cursor': message.id ?? '' }, () =>
+      this.#applyOnce(message),
+    )
+  }
+
+  async #applyOnce(message: SseMessage): Promise<void> {
     try {
-      const { payload } = await jose.jwtVerify(message.data, (header) => this.#options.keys.getKey(header), {
-        issuer: this.#options.issuer,
-        typ: 'secevent+jwt',
-        algorithms: ['RS256'],
-      })
-      this.#record(payload)
+      this.#record(await verifiedSet(message.data, this.#options.keys, this.#options.issuer))
       if (message.id) this.#cursor = message.id
     } catch {
       // Forged, unsigned, of another issuer or malformed: it changes nothing. The cursor still moves past a

@@ -1,6 +1,6 @@
 // /admin/v1/keys: the signing keys with their state (pending, active, verifying, retired), and a staged rotation.
 import type { FastifyPluginAsync } from 'fastify'
-import { KEY_ALGS, keyJson, rotateKey } from '../../admin/keys.js'
+import { KEY_ALGS, keyJson, rotateKeys } from '../../admin/keys.js'
 import type { ServerContext } from '../../context.js'
 import { adminCaller } from './auth.js'
 import { errorResponses, keySchema, pageOf } from './schemas.js'
@@ -31,7 +31,9 @@ export const keyRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
     '/keys/rotate',
     {
       schema: {
-        summary: 'Add a key: published now, signing after KEY_PUBLISH_DELAY (every instance picks it up)',
+        summary:
+          'Add a key of `alg` (one of SIGNING_ALGS; the key itself is answered) or, without `alg`, one of every ' +
+          'algorithm (answered as a list): published now, signing after KEY_PUBLISH_DELAY, on every instance',
         tags,
         security,
         body: {
@@ -39,13 +41,17 @@ export const keyRoutes: FastifyPluginAsync<{ ctx: ServerContext }> = async (app,
           properties: { alg: { type: 'string', enum: [...KEY_ALGS] } },
           additionalProperties: false,
         },
-        response: { 201: keySchema, ...errorResponses },
+        response: {
+          201: { anyOf: [keySchema, { type: 'object', properties: { items: { type: 'array', items: keySchema } } }] },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
       const admin = await adminCaller(ctx, request, 'keys')
       const { alg } = (request.body ?? {}) as { alg?: string }
-      return reply.code(201).send(keyJson(await rotateKey(ctx.keystore, ctx.audit, admin.by, alg)))
+      const keys = await rotateKeys(ctx.keystore, ctx.config.signingAlgs, ctx.audit, admin.by, alg)
+      return reply.code(201).send(alg === undefined ? { items: keys.map(keyJson) } : keyJson(keys[0] as never))
     },
   )
 }

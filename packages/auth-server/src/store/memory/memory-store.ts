@@ -69,6 +69,7 @@ export class MemoryStore implements Store {
   readonly #initialTokens = new Map<string, InitialAccessTokenRecord>()
   /** Public session id → where the session lives. */
   readonly #sessionIndex = new Map<string, { sub: string; fid: string; until: number }>()
+  readonly #assertionIds = new Map<string, number>()
   readonly #authorizations: MemoryAuthorizations
   readonly #sweeper: NodeJS.Timeout
 
@@ -99,6 +100,7 @@ export class MemoryStore implements Store {
     this.#codes.clear()
     this.#rates.clear()
     this.#proofIds.clear()
+    this.#assertionIds.clear()
     this.#authorizations.reset()
   }
 
@@ -121,6 +123,7 @@ export class MemoryStore implements Store {
     for (const [id, until] of this.#proofIds) if (until <= now) this.#proofIds.delete(id)
     for (const [id, token] of this.#initialTokens) if (token.expiresAt <= now) this.#initialTokens.delete(id)
     for (const [sid, entry] of this.#sessionIndex) if (entry.until <= now) this.#sessionIndex.delete(sid)
+    for (const [id, until] of this.#assertionIds) if (until <= now) this.#assertionIds.delete(id)
     this.#authorizations.sweep(now)
   }
 
@@ -319,6 +322,14 @@ export class MemoryStore implements Store {
     const until = this.#proofIds.get(id)
     if (until !== undefined && until > now) return false
     this.#proofIds.set(id, now + ttlMs)
+    return true
+  }
+
+  async claimAssertionId(id: string, ttlMs: number): Promise<boolean> {
+    const now = this.now()
+    const until = this.#assertionIds.get(id)
+    if (until !== undefined && until > now) return false
+    this.#assertionIds.set(id, now + ttlMs)
     return true
   }
 

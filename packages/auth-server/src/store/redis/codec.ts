@@ -1,11 +1,14 @@
 // How records are laid out in Redis: key names (with hash tags for Cluster) and field encodings.
+import { isSigningAlgorithm } from '@tollgate/shared'
 import type {
   ClientRecord,
+  FederatedIdentity,
   GrantType,
   RefreshedSession,
   RefreshTokenInfo,
   RotateResult,
   SessionInfo,
+  TokenEndpointAuthMethod,
   UserRecord,
 } from '../types.js'
 
@@ -41,6 +44,8 @@ export const keys = {
   failures: (subject: string) => `bf:${subject}`,
   rate: (subject: string) => `ratelimit:${subject}`,
   proofId: (hash: string) => `dpop:${hash}`,
+  /** A client assertion's `client_id` and `jti`, hashed: accepted once. */
+  assertionId: (hash: string) => `assertion:${hash}`,
   /** Written once into a store that holds data; its absence means the data is gone. */
   marker: () => 'meta:marker',
 }
@@ -104,6 +109,11 @@ export function encodeClient(client: ClientRecord): string {
       : {}),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
     ...(client.registrationTokenHash ? { registration_token_hash: client.registrationTokenHash } : {}),
+    ...(client.idTokenSignedResponseAlg ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
+    ...(client.tokenEndpointAuthMethod ? { token_endpoint_auth_method: client.tokenEndpointAuthMethod } : {}),
+    ...(client.jwks ? { jwks: client.jwks } : {}),
+    ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+    ...(client.federatedIdentities ? { federated_identities: client.federatedIdentities } : {}),
     ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
     created_at: client.createdAt,
     ...(client.updatedAt === undefined ? {} : { updated_at: client.updatedAt }),
@@ -130,6 +140,17 @@ export function decodeClient(json: string): ClientRecord {
     ...(Array.isArray(raw.post_logout_redirect_uris)
       ? { postLogoutRedirectUris: raw.post_logout_redirect_uris as string[] }
       : {}),
+    ...(isSigningAlgorithm(raw.id_token_signed_response_alg)
+      ? { idTokenSignedResponseAlg: raw.id_token_signed_response_alg }
+      : {}),
+    ...(typeof raw.token_endpoint_auth_method === 'string'
+      ? { tokenEndpointAuthMethod: raw.token_endpoint_auth_method as TokenEndpointAuthMethod }
+      : {}),
+    ...(isJwks(raw.jwks) ? { jwks: raw.jwks } : {}),
+    ...(typeof raw.jwks_uri === 'string' ? { jwksUri: raw.jwks_uri } : {}),
+    ...(Array.isArray(raw.federated_identities)
+      ? { federatedIdentities: raw.federated_identities as FederatedIdentity[] }
+      : {}),
     ...(isExchange(raw.token_exchange)
       ? {
           tokenExchange: {
@@ -139,6 +160,10 @@ export function decodeClient(json: string): ClientRecord {
         }
       : {}),
   }
+}
+
+function isJwks(value: unknown): value is { keys: Record<string, unknown>[] } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { keys?: unknown }).keys)
 }
 
 function isExchange(value: unknown): value is { subject_audiences: string[]; audiences: string[] } {

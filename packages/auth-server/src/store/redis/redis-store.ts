@@ -342,6 +342,14 @@ export class RedisStore implements Store {
     return this.run(async () => (await this.redis.set(keys.proofId(hash), '1', 'PX', ttlMs, 'NX')) === 'OK')
   }
 
+  /** One SET NX PX: atomic on its own, so no script is needed. */
+  async claimAssertionId(id: string, ttlMs: number): Promise<boolean> {
+    const hash = createHash('sha256').update(id).digest('base64url').slice(0, 32)
+    return this.run(
+      async () => (await this.redis.set(keys.assertionId(hash), '1', 'PX', Math.max(1, ttlMs), 'NX')) === 'OK',
+    )
+  }
+
   async countRequest(key: string, windowMs: number): Promise<RateCount> {
     const [count, ttlMs] = await this.backend.script<number[], 'countRequest'>('countRequest', {
       keys: { counter: keys.rate(key) },

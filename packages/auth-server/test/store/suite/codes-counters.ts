@@ -19,6 +19,20 @@ export function codeAndCounterSuite(t: Test, s: SuiteStore): void {
     t.equal((await s.store.countRequest('ip:2', 60_000)).count, 1, 'keys are separate')
   })
 
+  t.test('client assertions: an id is claimed once until its time runs out', async (t) => {
+    t.equal(await s.store.claimAssertionId('orders\njti-1', 60_000), true, 'first use')
+    t.equal(await s.store.claimAssertionId('orders\njti-1', 60_000), false, 'replayed')
+    t.equal(await s.store.claimAssertionId('billing\njti-1', 60_000), true, 'the same jti of another client')
+    t.equal(await s.store.claimAssertionId('orders\njti-short', 50), true)
+    // Expiry is the backend's own (Redis PX, the memory store's clock, both real time here): wait for it, bounded.
+    let again = false
+    for (let i = 0; i < 100 && !again; i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      again = await s.store.claimAssertionId('orders\njti-short', 50)
+    }
+    t.equal(again, true, 'usable again once it has expired')
+  })
+
   t.test('revocations: a jti is denied until its expiry', async (t) => {
     const at = Date.now()
     await s.store.recordRevocation({ kind: 'token', jti: 'jti-1', sub: SUB, at, until: at + MIN }, MIN)

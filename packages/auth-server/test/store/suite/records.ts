@@ -75,6 +75,21 @@ export function recordSuite(t: Test, s: SuiteStore): void {
       allowedOrigins: ['https://app'],
     })
     delete (pub as { secretHash?: string }).secretHash
+    const keyed = client({
+      clientId: 'keyed',
+      idTokenSignedResponseAlg: 'ES256',
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', kid: 'k1' }] },
+      federatedIdentities: [{ issuer: 'https://k8s.example', subject: 'system:serviceaccount:shop:orders' }],
+    })
+    delete (keyed as { secretHash?: string }).secretHash
+    const byUri = client({ clientId: 'by-uri', jwksUri: 'https://orders.example/jwks' })
+    await s.store.putClient(keyed)
+    await s.store.putClient(byUri)
+    t.same(await s.store.getClient('keyed'), keyed, 'keys, platform identities and algorithms round-trip')
+    t.same(await s.store.getClient('by-uri'), byUri)
+    await s.store.removeClient('keyed')
+    await s.store.removeClient('by-uri')
     const exchanging = client({
       name: 'Orders',
       grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
