@@ -18,7 +18,10 @@ import { submitLoginForm } from '../support/login-form.js'
 import { ROOT, type Service } from '../support/services.js'
 
 const KEY_PUBLISH_DELAY = 3
-const stack = await startE2e(t, { api: true, env: { KEY_PUBLISH_DELAY: String(KEY_PUBLISH_DELAY) } })
+const stack = await startE2e(t, {
+  api: true,
+  env: { KEY_PUBLISH_DELAY: String(KEY_PUBLISH_DELAY), SIGNING_ALGS: 'RS256,ES256' },
+})
 const { issuer, tokenUrl, audience } = stack
 const api = stack.api as Service
 const CONSOLE = `${issuer}/console/`
@@ -113,7 +116,9 @@ t.test('a non-administrator cannot open the console’s data', async (t) => {
   const adminCalls: string[] = []
   page.on('request', (r) => r.url().includes('/admin/v1/') && adminCalls.push(r.url()))
   const token = page.waitForResponse((r) => r.url() === tokenUrl && r.request().method() === 'POST')
+  const pushed = page.waitForResponse((r) => r.url() === `${issuer}/oauth/par`)
   await signIn(page, BOB)
+  t.equal((await pushed).status(), 201, 'the console pushed its authorization request (PAR)')
   const granted = (await (await token).json()) as { scope: string }
   t.notMatch(granted.scope, /tollgate:admin/, 'the console’s client hands bob no admin scope')
   t.equal(await page.locator('h1').innerText(), 'Administrators only')
@@ -304,6 +309,10 @@ t.test('rotates a key and sees its state change: next, then active while the old
     before[0],
     'the old key retires',
   )
+  const es256 = tab.locator('[data-testid=keys-ES256]')
+  t.equal(await es256.locator('.state-active').count(), 1, 'the ES256 key is shown, in its own section, untouched')
+  t.equal(await es256.locator('.state-pending').count(), 0)
+  t.equal(await es256.locator('button:text("Rotate the ES256 key")').count(), 1, 'and rotates on its own')
   await seenLive('key.rotated', added)
 })
 
